@@ -1,0 +1,39 @@
+# Two commands: `make run` (the whole system, embedded defaults) and `make test`.
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST  := $(PYTHON) -m pytest -p no:cacheprovider
+
+.PHONY: run test test-postgresql test-sqlite bench system-packages clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[test]"
+	@rm -f $(VENV)/.installed-*; touch $@
+
+system-packages:
+	@./deploy/system-packages.sh
+
+run: $(STAMP) system-packages
+	$(VENV)/bin/eupolnet run
+
+# The whole suite on PostgreSQL, then the service suites again on SQLite.
+test: $(STAMP) system-packages
+	@$(MAKE) --no-print-directory test-postgresql
+	@$(MAKE) --no-print-directory test-sqlite
+
+test-postgresql: $(STAMP)
+	@if $(PYTHON) -c "import sys; from shared.testing import postgres_available as a; sys.exit(not a())"; then \
+		TEST_DATABASE=postgresql $(PYTEST) tests; \
+	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable (TEST_POSTGRES_URL) but CI needs it" >&2; exit 1; \
+	else echo "PostgreSQL is not reachable: skipping the PostgreSQL run (set TEST_POSTGRES_URL)"; fi
+
+test-sqlite: $(STAMP)
+	TEST_DATABASE=sqlite $(PYTEST) tests -m "not postgresql_only"
+
+bench: $(STAMP) system-packages
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/redis var/mail

@@ -1,0 +1,113 @@
+"""Invoices per second through `render_document`, against plain WeasyPrint (the floor).
+
+The floor renders the very same HTML with `weasyprint.HTML(string=...).write_pdf()`:
+no PDF/A-3, no Factur-X XML, no XSD check, no restricted fetcher. Both are measured
+in the same run, in alternating rounds so that machine noise hits both alike.
+Goal: render_document reaches at least 80% of the floor. Exits 1 below the goal.
+
+    python bench/invoice_bench.py
+"""
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+# Runnable from a checkout without installing the project.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import weasyprint  # noqa: E402
+
+from services.orders.documents import (  # noqa: E402
+    EFUS_SELLER,
+    STATIC_DIR,
+    BankDetails,
+    BillingDocument,
+    DocumentLine,
+    Party,
+    VatTreatment,
+    document_html,
+    render_document,
+)
+
+GOAL = 0.80
+ROUNDS = 6
+ROUND_SECONDS = 2.5
+
+INVOICE = BillingDocument(
+    kind="invoice",
+    number="2026-00042",
+    issue_date=date(2026, 3, 12),
+    language="en",
+    seller=replace(EFUS_SELLER, legal_id="12345678900011"),
+    buyer=Party(
+        name="Leeds City Council",
+        contact_name="John Smith",
+        address_lines=("Civic Hall", "Calverley Street"),
+        postcode="LS1 1UR",
+        city="Leeds",
+        country_code="GB",
+        email="john.smith@leeds.gov.uk",
+    ),
+    lines=(
+        DocumentLine(
+            "Police-Population Relations: Challenges, Local Practices and "
+            "Recommendations – postage",
+            2, 800, 1600, "3 free copies (member)",
+        ),
+    ),
+    total_cents=1600,
+    order_number="ORD-2026-0107",
+    vat=VatTreatment("O", "VAT not applicable: Efus is not subject to VAT.", "VATEX-EU-O"),
+    payment_terms="Payment by bank transfer within 30 days.",
+    due_date=date(2026, 4, 11),
+    bank=BankDetails("Forum européen pour la sécurité urbaine",
+                     "FR7630004000031234567890143", "BNPAFRPPXXX"),
+)
+
+
+def run_for(seconds: float, render: Callable[[], bytes]) -> tuple[int, float]:
+    """Render repeatedly for about `seconds`; return (count, elapsed)."""
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        render()
+        count += 1
+    return count, elapsed
+
+
+def main() -> int:
+    html = document_html(INVOICE)
+    base_url = STATIC_DIR.resolve().as_uri() + "/"
+
+    def floor() -> bytes:
+        return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
+
+    def ours() -> bytes:
+        return render_document(INVOICE)
+
+    for _ in range(3):  # warm-up: imports, fonts, caches
+        floor()
+        ours()
+
+    totals = {floor: [0, 0.0], ours: [0, 0.0]}
+    for _ in range(ROUNDS):
+        for render, total in totals.items():
+            count, elapsed = run_for(ROUND_SECONDS, render)
+            total[0] += count
+            total[1] += elapsed
+
+    floor_rate = totals[floor][0] / totals[floor][1]
+    our_rate = totals[ours][0] / totals[ours][1]
+    ratio = our_rate / floor_rate
+    print(f"floor  weasyprint.HTML(...).write_pdf(): {floor_rate:6.2f} invoices/s "
+          f"({1000 / floor_rate:.0f} ms each)")
+    print(f"render_document (PDF/A-3b + Factur-X): {our_rate:6.2f} invoices/s "
+          f"({1000 / our_rate:.0f} ms each)")
+    print(f"ratio: {ratio:.0%} of floor (goal: at least {GOAL:.0%})")
+    return 0 if ratio >= GOAL else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

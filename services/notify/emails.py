@@ -1,0 +1,313 @@
+"""Compose the email for a message envelope: subject, plain text, HTML and attachments.
+
+Templates live in ``templates/notify/<lang>/``: for each message type a ``.subject.txt``,
+a ``.txt`` and a ``.html``, plus the shared ``_layout``, ``_event`` and ``_order`` partials
+of that language. A language is used for a type when its folder has that type's subject
+template; otherwise the whole email is English, so an email never mixes two languages.
+Adding a language is adding its folder: dates, times and amounts come from Babel.
+"""
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_interval, format_time, get_timezone_name
+from babel.numbers import format_currency
+from icalendar import Calendar, Event, vCalAddress
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from markupsafe import Markup
+
+EVENT_TYPES = frozenset({
+    "registration.pending", "registration.confirmed", "registration.waitlisted",
+    "registration.promoted", "registration.cancelled", "registration.updated",
+    "event.reminder", "event.message",
+})
+ORDER_TYPES = frozenset({"order.received", "invoice.issued", "order.shipped", "credit_note.issued"})
+
+DEFAULT_LANGUAGE = "en"
+# Babel locale per language code, where the bare code is not what Europeans expect
+# (plain "en" is US English: "March 10, 2027, 9:00 AM").
+_BABEL_LOCALES = {"en": "en_GB"}
+# Data an email cannot do without, beyond what every type of its family needs.
+_REQUIRED_DATA = {
+    "registration.pending": ("verify_url",),
+    "event.message": ("subject", "body"),
+    "invoice.issued": ("document",),
+    "credit_note.issued": ("document",),
+}
+# SEQUENCE must grow with each new version of a calendar entry for clients to apply it;
+# seconds since this instant grow with the envelope's occurred_at and fit in 31 bits until 2088.
+_SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
+
+
+class InvalidMessage(ValueError):
+    """The envelope cannot become an email (unknown type, missing data, unusable address).
+
+    Retrying will not help: treat it as a permanent failure.
+    """
+
+
+def _paragraphs(text: str) -> Markup:
+    """Staff's plain text as HTML: escaped, blank lines separate paragraphs, breaks kept."""
+    blocks = [block for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(block.split("\n"))) for block in blocks
+    )
+
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+TEMPLATES.filters["paragraphs"] = _paragraphs
+
+
+def compose(
+    envelope: Mapping[str, Any],
+    *,
+    mail_from: str,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
+    """Build the email for one message envelope, ready for ``smtp.deliver``.
+
+    ``mail_from`` is the From header (``"EU-POLNET <noreply@efus.eu>"``); its domain also
+    names the Message-ID and the calendar UID. ``attachments`` are ``(filename, MIME type,
+    content)`` triples, e.g. the invoice PDF. The Message-ID derives from the envelope key,
+    so composing a redelivered message again gives the same Message-ID.
+
+    Raises InvalidMessage when the envelope cannot produce an email.
+    """
+    kind = envelope.get("type")
+    if kind not in EVENT_TYPES | ORDER_TYPES:
+        raise InvalidMessage(f"unknown message type {kind!r}")
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = mail_from
+    sender = message["From"].addresses[0]
+    try:
+        data = envelope["data"]
+        for name in _REQUIRED_DATA.get(kind, ()):
+            if not data.get(name):
+                raise ValueError(f"data.{name} is required for {kind}")
+        recipient = _recipient(data["person"])
+        lang = _language(kind, data["person"].get("language"))
+        context = _context(kind, data, lang)
+        occurred_at = _aware(envelope["occurred_at"])
+        message_id = _message_id(str(envelope["key"]), sender.domain)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidMessage(f"{kind}: {exc}") from exc
+
+    subject = _one_line(TEMPLATES.get_template(f"notify/{lang}/{kind}.subject.txt").render(context))
+    context["subject"] = subject
+    text = TEMPLATES.get_template(f"notify/{lang}/{kind}.txt").render(context)
+    html = TEMPLATES.get_template(f"notify/{lang}/{kind}.html").render(context)
+
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Message-ID"] = message_id
+    # RFC 3834: no vacation replies or loops; the second header is Exchange's equivalent.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(_tidy(text))
+    message.add_alternative(html, subtype="html")
+    if kind in EVENT_TYPES:
+        description = _tidy(TEMPLATES.get_template(f"notify/{lang}/_event.txt").render(context))
+        ics, method = _calendar(kind, context, description, occurred_at, sender)
+        message.add_attachment(
+            ics, maintype="text", subtype="calendar", filename="event.ics",
+            params={"method": method, "charset": "utf-8"},
+        )
+    for filename, mime_type, content in attachments:
+        maintype, _, subtype = mime_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=_one_line(filename))
+    message["Content-Language"] = lang  # last: building the MIME tree moves Content-* headers into parts
+    return message
+
+
+def _one_line(text: str) -> str:
+    """Collapse control characters (CR, LF...) and runs of white space into single spaces.
+
+    Names and subjects come from registrants and staff: whatever they contain must stay
+    inside its header and never start a new one.
+    """
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row, whatever the templates' conditionals left behind."""
+    return re.sub(r"\n[ \t]*(\n[ \t]*)+\n", "\n\n", text).strip() + "\n"
+
+
+def _recipient(person: Mapping[str, Any]) -> Address:
+    name = _one_line(" ".join(filter(None, (person.get("first_name"), person.get("last_name")))))
+    try:
+        address = Address(addr_spec=str(person["email"]).strip())
+    except (IndexError, HeaderParseError) as exc:  # the parser's other ways of saying "invalid"
+        raise ValueError(f"invalid email address {person['email']!r}") from exc
+    if not address.domain:
+        raise ValueError(f"invalid email address {person['email']!r}")
+    return Address(display_name=name, username=address.username, domain=address.domain)
+
+
+def _language(kind: str, requested: object) -> str:
+    code = re.split(r"[-_]", str(requested or "").strip().lower())[0]
+    if re.fullmatch(r"[a-z]{2,3}", code):
+        try:
+            TEMPLATES.get_template(f"notify/{code}/{kind}.subject.txt")
+            return code
+        except TemplateNotFound:
+            pass
+    return DEFAULT_LANGUAGE
+
+
+def _aware(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return moment
+
+
+def _message_id(key: str, domain: str) -> str:
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def _localized(texts: Mapping[str, str], lang: str) -> str:
+    return texts.get(lang) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), "")
+
+
+def _context(kind: str, data: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    person = data["person"]
+    context: dict[str, Any] = {
+        "lang": lang,
+        "person": {"first_name": _one_line(person.get("first_name") or ""),
+                   "last_name": _one_line(person.get("last_name") or "")},
+    }
+    locale = _BABEL_LOCALES.get(lang, lang)
+    if kind in EVENT_TYPES:
+        context.update(_event_context(data, lang, locale))
+        if kind == "event.message":
+            context["message"] = {"subject": _one_line(data["subject"]),
+                                  "body": data["body"].replace("\r\n", "\n")}
+    else:
+        context.update(_order_context(data, lang, locale))
+    return context
+
+
+def _event_context(data: Mapping[str, Any], lang: str, locale: str) -> dict[str, Any]:
+    event = data["event"]
+    zone = ZoneInfo(event["timezone"])
+    starts = _aware(event["starts_at"]).astimezone(zone)
+    ends = _aware(event["ends_at"]).astimezone(zone)
+    if starts.date() == ends.date():
+        when = (f"{format_date(starts, 'full', locale=locale)}, "
+                f"{format_interval(starts.time(), ends.time(), 'Hm', locale=locale)}")
+    else:
+        when = (f"{format_date(starts, 'full', locale=locale)}, {format_time(starts, 'short', locale=locale)}"
+                f" – {format_date(ends, 'full', locale=locale)}, {format_time(ends, 'short', locale=locale)}")
+    return {
+        "event": {
+            "kind": event["kind"],
+            "title": _localized(event["title"], lang),
+            "starts_at": starts,
+            "ends_at": ends,
+            "when": when,
+            "timezone_name": get_timezone_name(zone, locale=locale),
+            "venue": event.get("venue"),
+            "online": bool(event.get("online")),
+            "join_url": event.get("join_url"),
+        },
+        "registration_id": str(data["registration_id"]),
+        "status": data.get("status"),
+        "manage_url": data.get("manage_url"),
+        "verify_url": data.get("verify_url"),
+        "waitlist_position": data.get("waitlist_position"),
+    }
+
+
+def _order_context(data: Mapping[str, Any], lang: str, locale: str) -> dict[str, Any]:
+    order = data["order"]
+    currency = order.get("currency", "EUR")
+
+    def money(cents: int) -> str:
+        return format_currency(Decimal(cents) / 100, currency, locale=locale)
+
+    document = data.get("document")
+    return {
+        "order": {
+            "number": order["number"],
+            "organisation": order.get("organisation"),
+            "lines": [{
+                "title": _localized(line["title"], lang),
+                "copies": line["copies"],
+                "free_copies": line.get("free_copies", 0),
+                "postage": money(line.get("postage_cents", 0)),
+            } for line in order["lines"]],
+            "total": money(order["total_cents"]),
+            "free": order["total_cents"] == 0,
+        },
+        # A credit note's amount may be stored negative; the wording already says "credited".
+        "document": {
+            "number": document["number"],
+            "total": money(abs(document["total_cents"])),
+            "refers_to": document.get("refers_to"),
+        } if document else None,
+    }
+
+
+def _calendar(
+    kind: str, context: Mapping[str, Any], description: str, occurred_at: datetime, organiser: Address,
+) -> tuple[bytes, str]:
+    """The ``event.ics`` attachment and its iTIP method.
+
+    PUBLISH, not REQUEST: the registration already is the answer, and REQUEST would make
+    calendar clients offer Accept/Decline replies addressed to our no-reply sender. A
+    cancellation sends CANCEL with the same UID, so clients that added the event remove it.
+    """
+    method = "CANCEL" if kind == "registration.cancelled" else "PUBLISH"
+    event = context["event"]
+    vevent = Event()
+    vevent.add("uid", f"registration-{context['registration_id']}@{organiser.domain}")
+    vevent.add("dtstamp", occurred_at.astimezone(timezone.utc))
+    vevent.add("sequence", int((occurred_at - _SEQUENCE_EPOCH).total_seconds()))
+    vevent.add("dtstart", event["starts_at"])
+    vevent.add("dtend", event["ends_at"])
+    vevent.add("summary", event["title"])
+    vevent.add("description", description)
+    if event["venue"] or event["join_url"]:
+        vevent.add("location", event["venue"] or event["join_url"])
+    if event["join_url"]:
+        vevent.add("url", event["join_url"])
+    organizer = vCalAddress(f"mailto:{organiser.addr_spec}")
+    if organiser.display_name:
+        organizer.params["cn"] = organiser.display_name
+    vevent.add("organizer", organizer)
+    if method == "CANCEL":
+        vevent.add("status", "CANCELLED")
+    else:
+        vevent.add("status", "CONFIRMED" if context["status"] == "confirmed" else "TENTATIVE")
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//Efus//EU-POLNET notify//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    calendar.add_component(vevent)
+    # A VTIMEZONE covering a year either side keeps the file small yet correct.
+    calendar.add_missing_timezones(
+        first_date=event["starts_at"].date() - timedelta(days=366),
+        last_date=event["ends_at"].date() + timedelta(days=366),
+    )
+    return calendar.to_ical(), method

@@ -1,0 +1,16 @@
+"""The registration service: events, registrations, waiting lists and the member directory."""
+from __future__ import annotations
+
+from flask import Flask
+
+from shared.config import Settings
+from shared.web import create_service_app
+
+
+def create_app(config: Settings | None = None) -> Flask:
+    from services.registration import manage, models  # noqa: F401  (models register their tables)
+    from services.registration.views import blp
+
+    app = create_service_app("registration", [blp], config)
+    app.register_blueprint(manage.bp)
+    return app

@@ -1,0 +1,62 @@
+"""Participant lists as CSV and XLSX for staff."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable
+
+from openpyxl import Workbook
+
+from services.registration.models import Event, Registration
+
+
+def _columns(event: Event) -> list[str]:
+    standard = ["number", "status", "first_name", "last_name", "email", "organisation", "member_organisation",
+                "position", "city", "country", "language", "registered_at", "checked_in_at"]
+    return standard + [f"answer_{field['name']}" for field in event.extra_fields or []]
+
+
+def _rows(event: Event, registrations: Iterable[Registration]) -> Iterable[list]:
+    for registration in registrations:
+        yield [
+            registration.id,
+            registration.status,
+            registration.first_name,
+            registration.last_name,
+            registration.email,
+            registration.organisation or "",
+            registration.member_organisation.name if registration.member_organisation else "",
+            registration.position or "",
+            registration.city or "",
+            registration.country or "",
+            registration.language,
+            registration.created_at.isoformat(),
+            registration.checked_in_at.isoformat() if registration.checked_in_at else "",
+        ] + [_cell(registration.answers.get(field["name"], "")) for field in event.extra_fields or []]
+
+
+def _cell(value: object) -> object:
+    """Neutralise spreadsheet formulas typed into a form (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def participants_csv(event: Event, registrations: Iterable[Registration]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_columns(event))
+    for row in _rows(event, registrations):
+        writer.writerow([_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+def participants_xlsx(event: Event, registrations: Iterable[Registration]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="Participants")
+    sheet.append(_columns(event))
+    for row in _rows(event, registrations):
+        sheet.append([_cell(value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

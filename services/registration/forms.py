@@ -1,0 +1,130 @@
+"""The registration form: standard fields, per-event extra fields, labels per language."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import ValidationError
+
+from shared.contracts.registration import LANGUAGES
+
+EXTRA_FIELD_TYPES = ("text", "textarea", "select", "checkbox", "date")
+MAX_ANSWER_LENGTH = 2000
+
+#: (name, type, required, max_length, labels)
+STANDARD_FIELDS: tuple[tuple[str, str, bool, int | None, dict[str, str]], ...] = (
+    ("first_name", "text", True, 100, {"en": "First name", "fr": "Prénom", "es": "Nombre", "it": "Nome", "de": "Vorname", "pt": "Nome próprio"}),
+    ("last_name", "text", True, 100, {"en": "Last name", "fr": "Nom", "es": "Apellidos", "it": "Cognome", "de": "Nachname", "pt": "Apelido"}),
+    ("email", "email", True, 254, {"en": "Email", "fr": "Adresse électronique", "es": "Correo electrónico", "it": "Email", "de": "E-Mail", "pt": "Correio eletrónico"}),
+    ("organisation", "text", False, 200, {"en": "Organisation", "fr": "Organisation", "es": "Organización", "it": "Organizzazione", "de": "Organisation", "pt": "Organização"}),
+    ("position", "text", False, 200, {"en": "Position / rank", "fr": "Fonction / grade", "es": "Cargo / rango", "it": "Funzione / grado", "de": "Funktion / Dienstgrad", "pt": "Cargo / posto"}),
+    ("city", "text", False, 100, {"en": "City", "fr": "Ville", "es": "Ciudad", "it": "Città", "de": "Stadt", "pt": "Cidade"}),
+    ("country", "country", False, 2, {"en": "Country", "fr": "Pays", "es": "País", "it": "Paese", "de": "Land", "pt": "País"}),
+    ("language", "language", True, 2, {"en": "Preferred language", "fr": "Langue préférée", "es": "Idioma preferido", "it": "Lingua preferita", "de": "Bevorzugte Sprache", "pt": "Língua preferida"}),
+)
+
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "it": "Italiano", "de": "Deutsch", "pt": "Português"}
+
+CONSENT_TEXT = {
+    "en": "I agree that Efus stores the data in this form to manage my registration and to contact me about this event. I can view, correct or delete it at any time from the link in my confirmation email.",
+    "fr": "J'accepte que l'Efus conserve les données de ce formulaire pour gérer mon inscription et me contacter au sujet de cet événement. Je peux les consulter, les corriger ou les supprimer à tout moment grâce au lien de mon courriel de confirmation.",
+}
+
+
+def pick(texts: dict[str, str], language: str) -> str:
+    """The text in `language`, else English, else any."""
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
+
+
+def form_description(event: Any, language: str, consent_version: str, submit_url: str) -> dict[str, Any]:
+    """What the embedded widget needs to render the form of `event` in `language`."""
+    fields: list[dict[str, Any]] = []
+    for name, type_, required, max_length, labels in STANDARD_FIELDS:
+        field: dict[str, Any] = {"name": name, "type": type_, "required": required, "label": pick(labels, language), "max_length": max_length}
+        if type_ == "language":
+            field["type"] = "select"
+            field["choices"] = [{"value": code, "label": LANGUAGE_NAMES[code]} for code in LANGUAGES]
+        fields.append(field)
+    for extra in event.extra_fields or []:
+        field = {
+            "name": f"answers.{extra['name']}",
+            "type": extra["type"],
+            "required": bool(extra.get("required")),
+            "label": pick(extra.get("label") or {"en": extra["name"]}, language),
+            "max_length": extra.get("max_length") or (MAX_ANSWER_LENGTH if extra["type"] in ("text", "textarea") else None),
+        }
+        if extra["type"] == "select":
+            field["choices"] = [{"value": choice, "label": choice} for choice in extra.get("choices", [])]
+        fields.append(field)
+    fields.append({"name": "consent", "type": "checkbox", "required": True, "label": pick(CONSENT_TEXT, language), "max_length": None})
+    return {"fields": fields, "consent_version": consent_version, "submit_url": submit_url, "language": language}
+
+
+def validate_extra_field_definitions(definitions: list[dict[str, Any]]) -> None:
+    """Staff-defined extra fields must be well-formed before an event stores them."""
+    errors: dict[str, dict[str, list[str]]] = {}
+    seen: set[str] = set()
+    for index, definition in enumerate(definitions):
+        problems: list[str] = []
+        name = definition.get("name")
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > 50:
+            problems.append("name must be a short identifier (letters, digits, underscore).")
+        elif name in seen:
+            problems.append(f"duplicate field name '{name}'.")
+        seen.add(str(name))
+        if definition.get("type") not in EXTRA_FIELD_TYPES:
+            problems.append(f"type must be one of {', '.join(EXTRA_FIELD_TYPES)}.")
+        if definition.get("type") == "select" and not (
+            isinstance(definition.get("choices"), list) and definition["choices"] and all(isinstance(c, str) for c in definition["choices"])
+        ):
+            problems.append("a select needs a non-empty list of text choices.")
+        label = definition.get("label")
+        if label is not None and not (isinstance(label, dict) and all(isinstance(v, str) for v in label.values())):
+            problems.append("label must be an object of texts keyed by language.")
+        if problems:
+            errors[str(index)] = {"_schema": problems}
+    if errors:
+        raise ValidationError({"extra_fields": errors})
+
+
+def clean_answers(definitions: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
+    """Check answers against the event's extra fields; return them cleaned.
+
+    Raises ValidationError naming each faulty answer as `answers.<name>`.
+    """
+    known = {definition["name"]: definition for definition in definitions}
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name in answers:
+        if name not in known:
+            errors[name] = ["Unknown field."]
+    for name, definition in known.items():
+        value = answers.get(name)
+        if value in (None, "", False):
+            if definition.get("required"):
+                errors[name] = ["Missing data for required field."]
+            continue
+        type_ = definition["type"]
+        if type_ == "checkbox":
+            if not isinstance(value, bool):
+                errors[name] = ["Not a valid boolean."]
+                continue
+        elif not isinstance(value, str):
+            errors[name] = ["Not a valid string."]
+            continue
+        elif len(value) > (definition.get("max_length") or MAX_ANSWER_LENGTH):
+            errors[name] = [f"Longer than maximum length {definition.get('max_length') or MAX_ANSWER_LENGTH}."]
+            continue
+        elif type_ == "select" and value not in definition.get("choices", []):
+            errors[name] = [f"Must be one of: {', '.join(definition.get('choices', []))}."]
+            continue
+        elif type_ == "date":
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                errors[name] = ["Not a valid date (YYYY-MM-DD)."]
+                continue
+        cleaned[name] = value.strip() if isinstance(value, str) else value
+    if errors:
+        raise ValidationError({"answers": errors})
+    return cleaned

@@ -1,0 +1,136 @@
+"""The member directory: who is a member, and the CSV import staff use to maintain it."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import pycountry
+import sqlalchemy as sa
+
+from services.registration.models import MemberAddress, MemberDomain, MemberOrganisation
+from shared.db import db
+
+CSV_COLUMNS = ("name", "country", "domains")
+
+
+def find_member(email: str) -> MemberOrganisation | None:
+    """The active member organisation `email` belongs to: an explicit address first, then
+    its domain or any parent domain (`policia.madrid.es` belongs to `madrid.es`)."""
+    email = email.strip().lower()
+    address = db.session.scalar(
+        sa.select(MemberAddress).join(MemberAddress.organisation)
+        .where(MemberAddress.email == email, MemberOrganisation.active.is_(True))
+    )
+    if address is not None:
+        return address.organisation
+    domain = email.rpartition("@")[2]
+    parts = domain.split(".")
+    candidates = [".".join(parts[index:]) for index in range(len(parts) - 1)]
+    if not candidates:
+        return None
+    rows = db.session.execute(
+        sa.select(MemberDomain.domain, MemberOrganisation).join(MemberDomain.organisation)
+        .where(MemberDomain.domain.in_(candidates), MemberOrganisation.active.is_(True))
+    ).all()
+    by_domain = {row[0]: row[1] for row in rows}
+    # The most specific domain wins.
+    return next((by_domain[candidate] for candidate in candidates if candidate in by_domain), None)
+
+
+def normalise_domain(domain: str) -> str:
+    return domain.strip().lower().lstrip("@").rstrip(".")
+
+
+def is_country_code(code: str) -> bool:
+    return len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: dict[int, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        errors = {(f"row {number}" if number else "columns"): problems for number, problems in self.errors.items()}
+        return {"created": self.created, "updated": self.updated, "errors": errors}
+
+
+def save_organisation(name: str, country: str, domains: list[str], addresses: list[str] | None = None) -> tuple[MemberOrganisation, bool]:
+    """Create or update the organisation called `name`; returns it and whether it is new."""
+    organisation = db.session.scalar(sa.select(MemberOrganisation).where(MemberOrganisation.name == name))
+    created = organisation is None
+    if created:
+        organisation = MemberOrganisation(name=name, country=country.upper(), active=True)
+        db.session.add(organisation)
+    organisation.country = country.upper()
+    wanted = {normalise_domain(domain) for domain in domains if domain.strip()}
+    organisation.domains = [d for d in organisation.domains if d.domain in wanted] + [
+        MemberDomain(domain=domain) for domain in sorted(wanted - {d.domain for d in organisation.domains})
+    ]
+    if addresses is not None:
+        wanted_addresses = {address.strip().lower() for address in addresses if address.strip()}
+        organisation.addresses = [a for a in organisation.addresses if a.email in wanted_addresses] + [
+            MemberAddress(email=email) for email in sorted(wanted_addresses - {a.email for a in organisation.addresses})
+        ]
+    db.session.flush()
+    return organisation, created
+
+
+def import_csv(text: str, dry_run: bool = False) -> ImportReport:
+    """Import `name,country,domains` rows (domains separated by `;`).
+
+    Every row is checked first; when any row is wrong nothing is written and the report
+    names each faulty row (1 = the first data row) and what is wrong with it.
+    """
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [column for column in CSV_COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        report.errors[0] = [f"missing column(s): {', '.join(missing)}"]
+        return report
+    rows: list[tuple[str, str, list[str]]] = []
+    domain_owner: dict[str, str] = {}
+    for number, row in enumerate(reader, start=1):
+        name = (row.get("name") or "").strip()
+        country = (row.get("country") or "").strip().upper()
+        domains = [normalise_domain(d) for d in (row.get("domains") or "").split(";") if d.strip()]
+        problems = []
+        if not name:
+            problems.append("name is empty")
+        if not is_country_code(country):
+            problems.append(f"country '{country}' is not an ISO 3166-1 alpha-2 code")
+        for domain in domains:
+            if "." not in domain or " " in domain or "@" in domain:
+                problems.append(f"'{domain}' is not a domain")
+            elif domain_owner.get(domain, name) != name:
+                problems.append(f"domain '{domain}' is also given to '{domain_owner[domain]}'")
+            domain_owner.setdefault(domain, name)
+        if problems:
+            report.errors[number] = problems
+        rows.append((name, country, domains))
+    if report.errors:
+        return report
+    existing = dict(db.session.execute(sa.select(MemberDomain.domain, MemberOrganisation.name).join(MemberDomain.organisation)).all())
+    for number, (name, _, domains) in enumerate(rows, start=1):
+        for domain in domains:
+            owner = existing.get(domain)
+            if owner is not None and owner != name and owner not in {r[0] for r in rows}:
+                report.errors.setdefault(number, []).append(f"domain '{domain}' already belongs to '{owner}'")
+    if report.errors or dry_run:
+        if dry_run:
+            names = set(db.session.scalars(sa.select(MemberOrganisation.name)))
+            report.created = sum(1 for row in rows if row[0] not in names)
+            report.updated = len(rows) - report.created
+        return report
+    # Release domains that move between organisations of this file before re-assigning them.
+    moving = {d for _, _, domains in rows for d in domains if d in existing}
+    if moving:
+        db.session.execute(sa.delete(MemberDomain).where(MemberDomain.domain.in_(moving)))
+        db.session.expire_all()
+    for name, country, domains in rows:
+        _, created = save_organisation(name, country, domains)
+        report.created += created
+        report.updated += not created
+    return report

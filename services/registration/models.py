@@ -1,0 +1,146 @@
+"""Events, registrations and the member directory (the registration service owns all three)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.db import UTCDateTime, db, utcnow
+
+EVENT_KINDS = ("webconference", "academy", "assembly", "conference")
+
+PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED = "pending", "confirmed", "waitlisted", "cancelled", "attended"
+STATUSES = (PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED)
+#: statuses that occupy a seat
+SEATED = (CONFIRMED, ATTENDED)
+#: statuses that count as "the" registration of an email for an event
+ACTIVE = (PENDING, CONFIRMED, WAITLISTED, ATTENDED)
+
+
+class Event(db.Model):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    #: {"en": "...", "fr": "..."}
+    title: Mapped[dict] = mapped_column(sa.JSON)
+    description: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: IANA name; dates are shown to people in this zone
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    venue: Mapped[str | None] = mapped_column(sa.String(300), nullable=True)
+    #: private: only confirmed registrants of a web conference ever see it
+    join_url: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
+    #: None means unlimited
+    capacity: Mapped[int | None] = mapped_column(nullable=True)
+    registration_opens_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    registration_closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    members_only: Mapped[bool] = mapped_column(default=False)
+    #: at most this many active registrations per member organisation (None: no cap)
+    max_per_organisation: Mapped[int | None] = mapped_column(nullable=True)
+    double_opt_in: Mapped[bool] = mapped_column(default=False)
+    #: [{"name", "type", "required", "label": {lang: text}, "choices": [...], "max_length"}]
+    extra_fields: Mapped[list] = mapped_column(sa.JSON, default=list)
+    published: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def online(self) -> bool:
+        return self.kind == "webconference"
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+    __table_args__ = (
+        # One active registration per email per event, whatever the race.
+        sa.Index(
+            "uq_registration_active_email",
+            "event_id",
+            "email",
+            unique=True,
+            postgresql_where=sa.text("status <> 'cancelled'"),
+            sqlite_where=sa.text("status <> 'cancelled'"),
+        ),
+        sa.Index("ix_registration_event_status", "event_id", "status", "queued_at", "id"),
+        sa.Index("ix_registration_event_organisation", "event_id", "member_organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: what the signed self-service token names; never the numeric id
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("event.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    #: stored lower-case
+    email: Mapped[str] = mapped_column(sa.String(254))
+    organisation: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    position: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    city: Mapped[str | None] = mapped_column(sa.String(100), nullable=True)
+    country: Mapped[str | None] = mapped_column(sa.String(2), nullable=True)
+    language: Mapped[str] = mapped_column(sa.String(2))
+    #: answers to the event's extra fields, keyed by field name
+    answers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    consent_version: Mapped[str] = mapped_column(sa.String(40))
+    consented_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    member_organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("member_organisation.id", ondelete="SET NULL"), nullable=True
+    )
+    #: waiting-list order: when the person joined the queue (arrival, or demotion)
+    queued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: incremented on every change a person is told about; part of message keys
+    revision: Mapped[int] = mapped_column(default=1)
+
+    event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
+    member_organisation: Mapped[MemberOrganisation | None] = relationship()
+
+
+class MemberOrganisation(db.Model):
+    __tablename__ = "member_organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    #: ISO 3166-1 alpha-2
+    country: Mapped[str] = mapped_column(sa.String(2))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    domains: Mapped[list[MemberDomain]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", order_by="MemberDomain.domain"
+    )
+    addresses: Mapped[list[MemberAddress]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", order_by="MemberAddress.email"
+    )
+
+
+class MemberDomain(db.Model):
+    """An email domain whose addresses belong to a member organisation (e.g. `madrid.es`)."""
+
+    __tablename__ = "member_domain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("member_organisation.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(sa.String(253), unique=True)
+
+    organisation: Mapped[MemberOrganisation] = relationship(back_populates="domains")
+
+
+class MemberAddress(db.Model):
+    """An individual address that belongs to a member organisation (any domain)."""
+
+    __tablename__ = "member_address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("member_organisation.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+
+    organisation: Mapped[MemberOrganisation] = relationship(back_populates="addresses")

@@ -1,0 +1,414 @@
+"""Registration rules: one place each for the window, capacity, waiting list and caps.
+
+Functions flush but never commit: the request (or command) that calls them owns the
+transaction, so the change and its outbox messages are committed together or not at all.
+Every function that decides about seats first locks the event row; all seat decisions for
+one event are therefore taken one at a time, on PostgreSQL (row lock) and on SQLite
+(`BEGIN IMMEDIATE`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from itsdangerous import BadSignature, URLSafeSerializer
+from marshmallow import ValidationError
+
+from services.registration.forms import clean_answers, pick, validate_extra_field_definitions
+from services.registration.members import find_member
+from services.registration.models import (
+    ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, Registration,
+)
+from shared.db import db, utcnow
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.outbox import emit
+from shared.web import settings
+
+MANAGE_SALT = "registration-manage"
+#: fields a registrant may correct through the self-service link
+CORRECTABLE = ("first_name", "last_name", "organisation", "position", "city", "country", "language", "answers")
+
+
+# --- events ----------------------------------------------------------------------------
+
+def get_event(slug: str, *, published_only: bool = True) -> Event:
+    event = db.session.scalar(sa.select(Event).where(Event.slug == slug))
+    if event is None or (published_only and not event.published):
+        raise NotFound(f"No event '{slug}'.", {"slug": ["Unknown event."]})
+    return event
+
+
+def lock_event(event: Event) -> Event:
+    """Re-read `event` with a row lock held until the transaction ends."""
+    return db.session.execute(
+        sa.select(Event).where(Event.id == event.id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def create_event(data: dict[str, Any]) -> Event:
+    if db.session.scalar(sa.select(Event.id).where(Event.slug == data["slug"])) is not None:
+        raise Conflict(f"An event '{data['slug']}' already exists.", {"slug": ["Already used."]})
+    validate_extra_field_definitions(data.get("extra_fields") or [])
+    event = Event(**data)
+    _check_dates(event)
+    db.session.add(event)
+    db.session.flush()
+    if event.published:
+        _emit_scheduled(event)
+    return event
+
+
+def update_event(event: Event, changes: dict[str, Any]) -> Event:
+    """Apply staff changes; a raised capacity promotes waitlisted people at once."""
+    event = lock_event(event)
+    if "slug" in changes and changes["slug"] != event.slug:
+        raise Conflict("The slug of an event cannot change (embedded forms use it).", {"slug": ["Cannot be changed."]})
+    if "extra_fields" in changes:
+        validate_extra_field_definitions(changes["extra_fields"] or [])
+    if "capacity" in changes and changes["capacity"] is not None:
+        seated = seated_count(event)
+        if changes["capacity"] < seated:
+            raise Conflict(
+                f"{seated} people already hold a seat; cancel or demote some before lowering the capacity.",
+                {"capacity": [f"Must be at least {seated}."]},
+            )
+    schedule_changed = any(
+        name in changes and changes[name] != getattr(event, name) for name in ("starts_at", "ends_at", "published", "timezone")
+    )
+    for name, value in changes.items():
+        setattr(event, name, value)
+    _check_dates(event)
+    db.session.flush()
+    fill_free_seats(event)
+    if schedule_changed and event.published:
+        _emit_scheduled(event)
+    return event
+
+
+def _check_dates(event: Event) -> None:
+    errors: dict[str, list[str]] = {}
+    if event.ends_at < event.starts_at:
+        errors["ends_at"] = ["Must not be before starts_at."]
+    if event.registration_opens_at and event.registration_closes_at and event.registration_closes_at < event.registration_opens_at:
+        errors["registration_closes_at"] = ["Must not be before registration_opens_at."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def registration_closed_reason(event: Event, now: dt.datetime) -> str | None:
+    """Why `event` does not take registrations at `now`, or None when it does."""
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return f"Registration opens on {event.registration_opens_at.isoformat()}."
+    closes_at = event.registration_closes_at or event.starts_at
+    if now >= closes_at:
+        return "Registration for this event is closed."
+    return None
+
+
+# --- seats -----------------------------------------------------------------------------
+
+def seated_count(event: Event) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Registration)
+        .where(Registration.event_id == event.id, Registration.status.in_(SEATED))
+    ) or 0
+
+
+def free_seats(event: Event) -> int | None:
+    """Seats left (None: unlimited). Call with the event locked."""
+    if event.capacity is None:
+        return None
+    return max(event.capacity - seated_count(event), 0)
+
+
+def waitlist(event: Event, limit: int | None = None) -> list[Registration]:
+    query = (
+        sa.select(Registration)
+        .where(Registration.event_id == event.id, Registration.status == WAITLISTED)
+        .order_by(Registration.queued_at, Registration.id)
+    )
+    return list(db.session.scalars(query.limit(limit) if limit is not None else query))
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    if registration.status != WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Registration).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == WAITLISTED,
+            sa.or_(
+                Registration.queued_at < registration.queued_at,
+                sa.and_(Registration.queued_at == registration.queued_at, Registration.id < registration.id),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def _seat_or_queue(event: Event, registration: Registration, now: dt.datetime) -> None:
+    """Confirm when a seat is free, otherwise put at the end of the waiting list."""
+    seats = free_seats(event)
+    registration.queued_at = now
+    if seats is None or seats > 0:
+        registration.status = CONFIRMED
+        registration.confirmed_at = now
+    else:
+        registration.status = WAITLISTED
+
+
+def fill_free_seats(event: Event) -> list[Registration]:
+    """Promote waitlisted people, first come first served, while seats are free."""
+    seats = free_seats(event)
+    candidates = waitlist(event, limit=seats) if seats is None or seats > 0 else []
+    now = utcnow()
+    for registration in candidates:
+        registration.status = CONFIRMED
+        registration.confirmed_at = now
+        _changed(registration, "registration.promoted")
+    return candidates
+
+
+# --- registrations ---------------------------------------------------------------------
+
+def register(event: Event, data: dict[str, Any]) -> tuple[Registration, bool]:
+    """Register a person for `event`; returns the registration and whether it is new.
+
+    A second submission for the same email returns the existing active registration.
+    Raises Conflict (closed, organisation cap) or Forbidden (members only).
+    """
+    now = utcnow()
+    reason = registration_closed_reason(event, now)
+    if reason:
+        raise Conflict(reason, {"event": [reason]})
+    answers = clean_answers(event.extra_fields or [], data.pop("answers", None) or {})
+    email = data["email"].strip().lower()
+    organisation = find_member(email)
+    if event.members_only and organisation is None:
+        contact = settings().contact_email
+        message = f"This event is reserved for Efus members. To take part, please contact {contact}."
+        raise Forbidden(message, {"email": [f"Not an address of an Efus member organisation; contact {contact}."]})
+    event = lock_event(event)
+    now = utcnow()  # read under the lock: the waiting list is in the order the lock was granted
+    existing = db.session.scalar(
+        sa.select(Registration).where(
+            Registration.event_id == event.id, Registration.email == email, Registration.status.in_(ACTIVE)
+        )
+    )
+    if existing is not None:
+        return existing, False
+    if event.max_per_organisation is not None and organisation is not None:
+        taken = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Registration).where(
+                Registration.event_id == event.id,
+                Registration.member_organisation_id == organisation.id,
+                Registration.status.in_(ACTIVE),
+            )
+        )
+        if taken >= event.max_per_organisation:
+            raise Conflict(
+                f"{organisation.name} already has {taken} participant(s) for this event, the maximum per organisation.",
+                {"email": [f"At most {event.max_per_organisation} participants per member organisation."]},
+            )
+    registration = Registration(
+        public_id=uuid.uuid4().hex,
+        event=event,
+        email=email,
+        answers=answers,
+        consent_version=settings().consent_version,
+        consented_at=now,
+        member_organisation_id=organisation.id if organisation else None,
+        queued_at=now,
+        created_at=now,
+        revision=1,
+        **{name: data.get(name) for name in ("first_name", "last_name", "organisation", "position", "city", "country", "language")},
+    )
+    if event.double_opt_in:
+        registration.status = PENDING
+    else:
+        _seat_or_queue(event, registration, now)
+    db.session.add(registration)
+    db.session.flush()
+    _announce(registration, f"registration.{registration.status}")
+    return registration, True
+
+
+def verify_email(registration: Registration) -> Registration:
+    """The person clicked the link in the verification email: now they get a place."""
+    if registration.status != PENDING:
+        return registration
+    event = lock_event(registration.event)
+    reason = registration_closed_reason(event, utcnow())
+    if reason:
+        raise Conflict(reason, {"event": [reason]})
+    _seat_or_queue(event, registration, utcnow())
+    _changed(registration, f"registration.{registration.status}")
+    return registration
+
+
+def cancel(registration: Registration) -> Registration:
+    """Cancel; a freed seat goes to the first person on the waiting list."""
+    if registration.status == CANCELLED:
+        return registration
+    if registration.status == ATTENDED:
+        raise Conflict("An attended registration cannot be cancelled.", {"status": ["Already attended."]})
+    event = lock_event(registration.event)
+    had_seat = registration.status in SEATED
+    registration.status = CANCELLED
+    registration.cancelled_at = utcnow()
+    _changed(registration, "registration.cancelled")
+    if had_seat:
+        fill_free_seats(event)
+    return registration
+
+
+def correct(registration: Registration, changes: dict[str, Any]) -> Registration:
+    """Self-service correction of the registrant's own details."""
+    if registration.status == CANCELLED:
+        raise Conflict("This registration is cancelled.", {"status": ["Cancelled."]})
+    if "answers" in changes:
+        changes["answers"] = clean_answers(registration.event.extra_fields or [], changes["answers"] or {})
+    changed = False
+    for name in CORRECTABLE:
+        if name in changes and changes[name] != getattr(registration, name):
+            setattr(registration, name, changes[name])
+            changed = True
+    if changed:
+        _changed(registration, "registration.updated")
+    return registration
+
+
+def promote(registration: Registration) -> Registration:
+    """Staff move a waitlisted person to confirmed; only into a free seat."""
+    if registration.status != WAITLISTED:
+        raise Conflict("Only a waitlisted registration can be promoted.", {"status": [f"Is {registration.status}."]})
+    event = lock_event(registration.event)
+    seats = free_seats(event)
+    if seats is not None and seats == 0:
+        raise Conflict("The event is full: raise the capacity or demote someone first.", {"capacity": ["No free seat."]})
+    registration.status = CONFIRMED
+    registration.confirmed_at = utcnow()
+    _changed(registration, "registration.promoted")
+    return registration
+
+
+def demote(registration: Registration) -> Registration:
+    """Staff move a confirmed person to the end of the waiting list; the seat goes to the next in line."""
+    if registration.status != CONFIRMED:
+        raise Conflict("Only a confirmed registration can be moved to the waiting list.", {"status": [f"Is {registration.status}."]})
+    event = lock_event(registration.event)
+    registration.status = WAITLISTED
+    registration.confirmed_at = None
+    registration.queued_at = utcnow()
+    _changed(registration, "registration.waitlisted")
+    db.session.flush()
+    fill_free_seats(event)
+    return registration
+
+
+def check_in(registration: Registration) -> Registration:
+    """Mark a confirmed person as attended; checking in twice changes nothing."""
+    if registration.status == ATTENDED:
+        return registration
+    if registration.status != CONFIRMED:
+        raise Conflict(f"Only confirmed people can be checked in (this one is {registration.status}).", {"status": [f"Is {registration.status}."]})
+    registration.status = ATTENDED
+    registration.checked_in_at = utcnow()
+    return registration
+
+
+def message_registrants(event: Event, subject: str, body: str, statuses: tuple[str, ...] = (CONFIRMED, WAITLISTED, ATTENDED)) -> int:
+    """Queue a staff message for every registrant of `event` in `statuses`."""
+    key = uuid.uuid4().hex
+    count = 0
+    for registration in db.session.scalars(
+        sa.select(Registration).where(Registration.event_id == event.id, Registration.status.in_(statuses))
+    ):
+        data = registration_message(registration)
+        data.update(subject=subject, body=body)
+        emit("event.message", f"event.message:{key}:{registration.public_id}", data)
+        count += 1
+    return count
+
+
+# --- self-service tokens and messages --------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(settings().secret_key, salt=MANAGE_SALT)
+
+
+def manage_token(registration: Registration) -> str:
+    return _serializer().dumps(registration.public_id)
+
+
+def manage_url(registration: Registration) -> str:
+    return f"{settings().public_base_url}/manage/{manage_token(registration)}"
+
+
+def registration_for_token(token: str) -> Registration:
+    try:
+        public_id = _serializer().loads(token)
+    except BadSignature:
+        raise NotFound("This link is not valid.", {"token": ["Invalid or altered link."]}) from None
+    registration = db.session.scalar(sa.select(Registration).where(Registration.public_id == public_id))
+    if registration is None or registration.anonymised_at is not None:
+        raise NotFound("This registration no longer exists.", {"token": ["Unknown registration."]})
+    return registration
+
+
+def event_summary(event: Event, *, with_join_url: bool = False) -> dict[str, Any]:
+    return {
+        "slug": event.slug,
+        "kind": event.kind,
+        "title": event.title,
+        "starts_at": local_iso(event.starts_at, event.timezone),
+        "ends_at": local_iso(event.ends_at, event.timezone),
+        "timezone": event.timezone,
+        "venue": event.venue,
+        "online": event.online,
+        "join_url": event.join_url if with_join_url and event.online else None,
+    }
+
+
+def local_iso(moment: dt.datetime, timezone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone)).isoformat()
+
+
+def registration_message(registration: Registration) -> dict[str, Any]:
+    """The data of a registration message; the join link only for people holding a seat."""
+    return {
+        "registration_id": registration.public_id,
+        "status": registration.status,
+        "person": {
+            "first_name": registration.first_name,
+            "last_name": registration.last_name,
+            "email": registration.email,
+            "language": registration.language,
+        },
+        "event": event_summary(registration.event, with_join_url=registration.status in SEATED),
+        "manage_url": manage_url(registration),
+        "verify_url": manage_url(registration) if registration.status == PENDING else None,
+        "waitlist_position": waitlist_position(registration),
+    }
+
+
+def _announce(registration: Registration, message_type: str) -> None:
+    emit(message_type, f"{message_type}:{registration.public_id}:{registration.revision}", registration_message(registration))
+
+
+def _changed(registration: Registration, message_type: str) -> None:
+    registration.revision += 1
+    db.session.flush()
+    _announce(registration, message_type)
+
+
+def _emit_scheduled(event: Event) -> None:
+    emit("event.scheduled", f"event.scheduled:{event.slug}:{uuid.uuid4().hex}", {"event": event_summary(event)})
+
+
+def title_in(event: Event, language: str) -> str:
+    return pick(event.title, language)

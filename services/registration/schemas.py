@@ -1,0 +1,228 @@
+"""Marshmallow schemas: they validate input, shape output and make the OpenAPI document."""
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, validate, validates
+
+from services.registration.members import is_country_code
+from services.registration.models import EVENT_KINDS, STATUSES
+from shared.contracts.registration import LANGUAGES
+
+TIMEZONES = frozenset(available_timezones())
+
+
+def _country(value: str | None) -> None:
+    if value is not None and not is_country_code(value):
+        raise ValidationError("Not an ISO 3166-1 alpha-2 country code.")
+
+
+def _texts(value: dict) -> None:
+    unknown = set(value) - set(LANGUAGES)
+    if unknown:
+        raise ValidationError(f"Unknown language(s): {', '.join(sorted(unknown))}.")
+    if any(len(text) > 20000 for text in value.values()):
+        raise ValidationError("Text longer than 20000 characters.")
+
+
+class Texts(fields.Dict):
+    """Text per language, e.g. {"en": "...", "fr": "..."}."""
+
+    def __init__(self, validate: list | None = None, **kwargs):
+        super().__init__(keys=fields.String(), values=fields.String(), validate=[_texts, *(validate or [])], **kwargs)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class EventIn(StrictSchema):
+    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Lower-case letters, digits and dashes.") )
+    kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
+    title = Texts(required=True, validate=[validate.Length(min=1)])
+    description = Texts(load_default=dict)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    timezone = fields.String(required=True, validate=validate.OneOf(TIMEZONES, error="Not an IANA time zone name."))
+    venue = fields.String(allow_none=True, validate=validate.Length(max=300))
+    join_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100000))
+    registration_opens_at = fields.AwareDateTime(allow_none=True)
+    registration_closes_at = fields.AwareDateTime(allow_none=True)
+    members_only = fields.Boolean()
+    max_per_organisation = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1000))
+    double_opt_in = fields.Boolean()
+    extra_fields = fields.List(fields.Dict(), validate=validate.Length(max=30))
+    published = fields.Boolean()
+
+    @validates("title")
+    def _title_has_english_or_french(self, value: dict, **kwargs) -> None:
+        if not (value.get("en") or value.get("fr")):
+            raise ValidationError("Give at least an English or French title.")
+
+
+class EventPatch(EventIn):
+    class Meta:
+        unknown = RAISE
+
+
+class EventOut(Schema):
+    """What the public sees: never the join link."""
+
+    slug = fields.String()
+    kind = fields.String()
+    title = fields.Dict()
+    description = fields.Dict()
+    starts_at = fields.Method("_starts_at")
+    ends_at = fields.Method("_ends_at")
+    timezone = fields.String()
+    venue = fields.String(allow_none=True)
+    online = fields.Boolean()
+    capacity = fields.Integer(allow_none=True)
+    registration_opens_at = fields.AwareDateTime(allow_none=True)
+    registration_closes_at = fields.AwareDateTime(allow_none=True)
+    members_only = fields.Boolean()
+    max_per_organisation = fields.Integer(allow_none=True)
+    double_opt_in = fields.Boolean()
+    extra_fields = fields.List(fields.Dict())
+    published = fields.Boolean()
+
+    def _starts_at(self, event) -> str:
+        from services.registration.operations import local_iso
+
+        return local_iso(event.starts_at, event.timezone)
+
+    def _ends_at(self, event) -> str:
+        from services.registration.operations import local_iso
+
+        return local_iso(event.ends_at, event.timezone)
+
+
+class EventStaffOut(EventOut):
+    join_url = fields.String(allow_none=True)
+    seats_taken = fields.Integer()
+    waitlisted = fields.Integer()
+
+
+class EventQuery(StrictSchema):
+    kind = fields.String(validate=validate.OneOf(EVENT_KINDS))
+    lang = fields.String(validate=validate.OneOf(LANGUAGES))
+    past = fields.Boolean(load_default=False)
+
+
+class FormQuery(StrictSchema):
+    lang = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+
+
+class RegistrationIn(StrictSchema):
+    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
+    position = fields.String(allow_none=True, validate=validate.Length(max=200))
+    city = fields.String(allow_none=True, validate=validate.Length(max=100))
+    country = fields.String(allow_none=True, validate=_country)
+    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+    consent = fields.Boolean(required=True, validate=validate.Equal(True, error="Consent is required to register."))
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=50)), load_default=dict)
+    #: honeypot: people never see it, bots fill it in
+    website = fields.String(load_default="", validate=validate.Length(max=0, error="Leave this field empty."))
+
+
+class RegistrationPatch(StrictSchema):
+    first_name = fields.String(validate=validate.Length(min=1, max=100))
+    last_name = fields.String(validate=validate.Length(min=1, max=100))
+    organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
+    position = fields.String(allow_none=True, validate=validate.Length(max=200))
+    city = fields.String(allow_none=True, validate=validate.Length(max=100))
+    country = fields.String(allow_none=True, validate=_country)
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=50)))
+
+
+class RegistrationCreated(Schema):
+    id = fields.String(attribute="public_id")
+    status = fields.String()
+    manage_url = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+
+
+class RegistrationOut(Schema):
+    """What the registrant sees through the self-service link."""
+
+    id = fields.String(attribute="public_id")
+    status = fields.String()
+    event = fields.Method("_event")
+    first_name = fields.String()
+    last_name = fields.String()
+    email = fields.String()
+    organisation = fields.String(allow_none=True)
+    position = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    language = fields.String()
+    answers = fields.Dict()
+    consent_version = fields.String()
+    consented_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+    waitlist_position = fields.Integer(allow_none=True)
+
+    def _event(self, registration) -> dict:
+        from services.registration.operations import event_summary
+
+        return event_summary(registration.event, with_join_url=registration.status in ("confirmed", "attended"))
+
+
+class RegistrationStaffOut(RegistrationOut):
+    number = fields.Integer(attribute="id")
+    member_organisation = fields.Function(lambda r: r.member_organisation.name if r.member_organisation else None)
+    queued_at = fields.AwareDateTime()
+    confirmed_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    checked_in_at = fields.AwareDateTime(allow_none=True)
+
+    @post_dump
+    def _no_event(self, data: dict, **kwargs) -> dict:
+        data.pop("event", None)
+        return data
+
+
+class RegistrationListQuery(StrictSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    q = fields.String(validate=validate.Length(max=100))
+
+
+class MessageIn(StrictSchema):
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)), load_default=lambda: ["confirmed", "waitlisted", "attended"])
+
+
+class MemberIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    country = fields.String(required=True, validate=_country)
+    domains = fields.List(fields.String(validate=validate.Length(min=3, max=253)), load_default=list)
+    addresses = fields.List(fields.Email(), load_default=list)
+
+
+class MemberOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    country = fields.String()
+    active = fields.Boolean()
+    domains = fields.Function(lambda o: [d.domain for d in o.domains])
+    addresses = fields.Function(lambda o: [a.email for a in o.addresses])
+
+
+class LookupQuery(StrictSchema):
+    email = fields.Email(required=True)
+
+
+class LookupOut(Schema):
+    member = fields.Boolean()
+    organisation = fields.Dict(allow_none=True)
+
+
+class ImportQuery(StrictSchema):
+    dry_run = fields.Boolean(load_default=False)

@@ -1,0 +1,334 @@
+"""Routes of the registration API: load, check access, call one operation, commit, answer."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.registration import exports, operations
+from services.registration.forms import form_description
+from services.registration.members import find_member, import_csv, save_organisation
+from services.registration.models import SEATED, WAITLISTED, Event, MemberOrganisation, Registration
+from services.registration.schemas import (
+    EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormQuery, ImportQuery, LookupOut, LookupQuery,
+    MemberIn, MemberOut, MessageIn, RegistrationCreated, RegistrationIn, RegistrationListQuery, RegistrationOut,
+    RegistrationPatch, RegistrationStaffOut,
+)
+from shared.auth import current_staff, staff_required
+from shared.db import db, utcnow
+from shared.errors import ApiError, NotFound
+from shared.web import settings
+
+blp = Blueprint("registration", __name__, url_prefix="/api/v1", description="Events, registrations and members")
+
+
+# --- public ----------------------------------------------------------------------------
+
+@blp.route("/events")
+@blp.arguments(EventQuery, location="query")
+@blp.response(200, EventOut(many=True))
+def list_events(query: dict):
+    """Published events, upcoming first (`?past=true` for past ones)."""
+    statement = sa.select(Event).where(Event.published.is_(True))
+    if query.get("kind"):
+        statement = statement.where(Event.kind == query["kind"])
+    if query.get("lang"):
+        statement = statement.where(Event.title[query["lang"]].is_not(None))
+    if query["past"]:
+        statement = statement.where(Event.ends_at < utcnow()).order_by(Event.starts_at.desc())
+    else:
+        statement = statement.where(Event.ends_at >= utcnow()).order_by(Event.starts_at)
+    return db.session.scalars(statement).all()
+
+
+@blp.route("/events/<slug>")
+@blp.response(200, EventOut)
+def get_event(slug: str):
+    return operations.get_event(slug)
+
+
+@blp.route("/events/<slug>/form")
+@blp.arguments(FormQuery, location="query")
+def get_form(query: dict, slug: str):
+    """The form description the embedded widget renders, in the requested language."""
+    event = operations.get_event(slug)
+    now = utcnow()
+    seats = operations.free_seats(event)
+    description = form_description(
+        event, query["lang"], settings().consent_version, f"{settings().public_base_url}/api/v1/events/{slug}/registrations"
+    )
+    description["event"] = EventOut().dump(event)
+    description["closed_reason"] = operations.registration_closed_reason(event, now)
+    description["full"] = seats == 0
+    db.session.rollback()
+    return description
+
+
+@blp.route("/events/<slug>/registrations", methods=["POST"])
+@blp.arguments(RegistrationIn)
+@blp.response(201, RegistrationCreated)
+def create_registration(data: dict, slug: str):
+    """Register. `201` when new, `200` with the existing registration for a known email."""
+    data.pop("website", None)
+    data.pop("consent")
+    registration, created = operations.register(operations.get_event(slug), data)
+    result = _created(registration)
+    db.session.commit()
+    return result, 201 if created else 200
+
+
+def _created(registration: Registration) -> dict:
+    return {
+        "public_id": registration.public_id,
+        "status": registration.status,
+        "manage_url": operations.manage_url(registration),
+        "waitlist_position": operations.waitlist_position(registration),
+    }
+
+
+# --- self-service ----------------------------------------------------------------------
+
+@blp.route("/registrations/<token>")
+class SelfService(MethodView):
+    @blp.response(200, RegistrationOut)
+    def get(self, token: str):
+        return _with_position(operations.registration_for_token(token))
+
+    @blp.arguments(RegistrationPatch)
+    @blp.response(200, RegistrationOut)
+    def patch(self, changes: dict, token: str):
+        registration = operations.correct(operations.registration_for_token(token), changes)
+        db.session.commit()
+        return _with_position(registration)
+
+
+@blp.route("/registrations/<token>/cancel", methods=["POST"])
+@blp.response(200, RegistrationOut)
+def cancel_own_registration(token: str):
+    registration = operations.cancel(operations.registration_for_token(token))
+    db.session.commit()
+    return _with_position(registration)
+
+
+@blp.route("/registrations/<token>/verify", methods=["POST"])
+@blp.response(200, RegistrationOut)
+def verify_own_email(token: str):
+    registration = operations.verify_email(operations.registration_for_token(token))
+    db.session.commit()
+    return _with_position(registration)
+
+
+def _with_position(registration: Registration) -> Registration:
+    registration.waitlist_position = operations.waitlist_position(registration)
+    return registration
+
+
+# --- staff: events ---------------------------------------------------------------------
+
+@blp.route("/events", methods=["POST"])
+@staff_required("events")
+@blp.arguments(EventIn)
+@blp.response(201, EventStaffOut)
+def create_event(data: dict):
+    event = operations.create_event(data)
+    db.session.commit()
+    return _with_counts(event)
+
+
+@blp.route("/events/<slug>", methods=["PATCH"])
+@staff_required("events")
+@blp.arguments(EventPatch(partial=True))
+@blp.response(200, EventStaffOut)
+def update_event(changes: dict, slug: str):
+    event = operations.update_event(operations.get_event(slug, published_only=False), changes)
+    db.session.commit()
+    return _with_counts(event)
+
+
+@blp.route("/events/<slug>/staff")
+@staff_required("events")
+@blp.response(200, EventStaffOut)
+def get_event_for_staff(slug: str):
+    return _with_counts(operations.get_event(slug, published_only=False))
+
+
+@blp.route("/staff/events")
+@staff_required("events")
+@blp.response(200, EventStaffOut(many=True))
+def list_events_for_staff():
+    """Every event, published or not, newest first."""
+    return [_with_counts(event) for event in db.session.scalars(sa.select(Event).order_by(Event.starts_at.desc()))]
+
+
+def _with_counts(event: Event) -> Event:
+    counts = dict(
+        db.session.execute(
+            sa.select(Registration.status, sa.func.count()).where(Registration.event_id == event.id).group_by(Registration.status)
+        ).all()
+    )
+    event.seats_taken = sum(counts.get(status, 0) for status in SEATED)
+    event.waitlisted = counts.get(WAITLISTED, 0)
+    return event
+
+
+@blp.route("/events/<slug>/messages", methods=["POST"])
+@staff_required("events")
+@blp.arguments(MessageIn)
+@blp.response(202)
+def message_registrants(data: dict, slug: str):
+    event = operations.get_event(slug, published_only=False)
+    count = operations.message_registrants(event, data["subject"], data["body"], tuple(data["statuses"]))
+    db.session.commit()
+    return {"recipients": count}
+
+
+# --- staff: participants ---------------------------------------------------------------
+
+def _participants(slug: str, query: dict) -> tuple[Event, list[Registration]]:
+    event = operations.get_event(slug, published_only=False)
+    statement = sa.select(Registration).where(Registration.event_id == event.id).order_by(Registration.queued_at, Registration.id)
+    if query.get("status"):
+        statement = statement.where(Registration.status == query["status"])
+    if query.get("q"):
+        pattern = f"%{query['q'].lower()}%"
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(Registration.first_name).like(pattern),
+                sa.func.lower(Registration.last_name).like(pattern),
+                Registration.email.like(pattern),
+                sa.func.lower(Registration.organisation).like(pattern),
+            )
+        )
+    return event, list(db.session.scalars(statement))
+
+
+@blp.route("/events/<slug>/registrations")
+@staff_required("events")
+@blp.arguments(RegistrationListQuery, location="query")
+@blp.response(200, RegistrationStaffOut(many=True))
+def list_registrations(query: dict, slug: str):
+    _, registrations = _participants(slug, query)
+    positions = {r.id: index for index, r in enumerate((r for r in registrations if r.status == WAITLISTED), start=1)}
+    for registration in registrations:
+        registration.waitlist_position = positions.get(registration.id) if not query.get("q") else operations.waitlist_position(registration)
+    return registrations
+
+
+@blp.route("/events/<slug>/registrations.csv")
+@staff_required("events")
+@blp.arguments(RegistrationListQuery, location="query")
+def export_registrations_csv(query: dict, slug: str):
+    event, registrations = _participants(slug, query)
+    return Response(
+        exports.participants_csv(event, registrations),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-participants.csv"'},
+    )
+
+
+@blp.route("/events/<slug>/registrations.xlsx")
+@staff_required("events")
+@blp.arguments(RegistrationListQuery, location="query")
+def export_registrations_xlsx(query: dict, slug: str):
+    event, registrations = _participants(slug, query)
+    return Response(
+        exports.participants_xlsx(event, registrations),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-participants.xlsx"'},
+    )
+
+
+def _staff_registration(slug: str, number: int) -> Registration:
+    event = operations.get_event(slug, published_only=False)
+    registration = db.session.get(Registration, number)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound(f"No registration {number} for '{slug}'.", {"id": ["Unknown registration."]})
+    return registration
+
+
+def _staff_action(action):
+    def view(slug: str, number: int):
+        registration = action(_staff_registration(slug, number))
+        db.session.commit()
+        return _with_position(registration)
+
+    view.__name__ = f"staff_{action.__name__}"
+    view.__doc__ = action.__doc__
+    return view
+
+
+for _path, _action in (("check-in", operations.check_in), ("promote", operations.promote),
+                       ("demote", operations.demote), ("cancel", operations.cancel)):
+    blp.route(f"/events/<slug>/registrations/<int:number>/{_path}", methods=["POST"])(
+        blp.response(200, RegistrationStaffOut)(staff_required("events")(_staff_action(_action)))
+    )
+
+
+# --- members ---------------------------------------------------------------------------
+
+@blp.route("/members/lookup")
+@blp.arguments(LookupQuery, location="query")
+@blp.response(200, LookupOut)
+def lookup_member(query: dict):
+    """Is this address a member's? Used by the orders service and the forms."""
+    organisation = find_member(query["email"])
+    if organisation is None:
+        return {"member": False, "organisation": None}
+    return {"member": True, "organisation": {"id": organisation.id, "name": organisation.name, "country": organisation.country}}
+
+
+@blp.route("/members")
+class Members(MethodView):
+    @staff_required("events")
+    @blp.response(200, MemberOut(many=True))
+    def get(self):
+        return db.session.scalars(sa.select(MemberOrganisation).order_by(MemberOrganisation.name)).all()
+
+    @staff_required("events")
+    @blp.arguments(MemberIn)
+    @blp.response(201, MemberOut)
+    def post(self, data: dict):
+        """Create or update (by name) a member organisation."""
+        organisation, _ = save_organisation(data["name"], data["country"], data["domains"], data["addresses"])
+        db.session.commit()
+        return organisation
+
+
+@blp.route("/members/<int:member_id>", methods=["DELETE"])
+@staff_required("events")
+@blp.response(204)
+def delete_member(member_id: int):
+    organisation = db.session.get(MemberOrganisation, member_id)
+    if organisation is None:
+        raise NotFound("No such member organisation.", {"id": ["Unknown member."]})
+    organisation.active = False
+    db.session.commit()
+
+
+@blp.route("/members/import", methods=["POST"])
+@staff_required("events")
+@blp.arguments(ImportQuery, location="query")
+def import_members(query: dict):
+    """Import the directory from CSV (`name,country,domains`; body `text/csv`)."""
+    if request.mimetype != "text/csv":
+        raise ApiError("Send the CSV file as the body with Content-Type: text/csv.", {"body": ["Expected text/csv."]}, status=415)
+    try:
+        text = request.get_data(as_text=False).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError("The CSV file must be UTF-8.", {"body": ["Not UTF-8."]}) from None
+    report = import_csv(text, dry_run=query["dry_run"])
+    if report.errors:
+        db.session.rollback()
+        return {"message": "Nothing was imported: fix the rows named in errors.", **report.as_dict()}, 422
+    if query["dry_run"]:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return {"message": "Dry run: nothing was written." if query["dry_run"] else "Imported.", **report.as_dict()}
+
+
+@blp.route("/staff/me")
+def whoami():
+    staff = current_staff()
+    return {"id": staff.id, "email": staff.email, "role": staff.role}

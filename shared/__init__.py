@@ -1,0 +1,1 @@
+"""Code shared by the EU-POLNET services: configuration, database, broker, outbox, contracts."""

@@ -1,0 +1,93 @@
+"""Staff accounts and bearer tokens that work on every service.
+
+A token is the staff account's id and role signed with `SECRET_KEY` (itsdangerous), so
+every service checks it without asking another one. The account table lives in the
+registration database; `eupolnet staff create` writes it and prints the token. Rotating
+`SECRET_KEY` revokes every token (there is no per-token revocation list yet).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import UTCDateTime, db, utcnow
+from shared.errors import ApiError
+
+ROLES = ("admin", "events", "publications")
+TOKEN_SALT = "eupolnet-staff-token"
+
+
+class StaffAccount(db.Model):
+    __tablename__ = "staff_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    #: one of ROLES; admin may do everything
+    role: Mapped[str] = mapped_column(sa.String(20))
+    #: werkzeug password hash for the back office; API access only needs the token
+    password_hash: Mapped[str | None] = mapped_column(sa.String(300), nullable=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who is calling, as read from a valid token."""
+
+    id: int
+    email: str
+    role: str
+
+    def may(self, role: str) -> bool:
+        return self.role == "admin" or self.role == role
+
+
+def issue_token(account: StaffAccount, secret_key: str) -> str:
+    serializer = URLSafeSerializer(secret_key, salt=TOKEN_SALT)
+    return serializer.dumps(
+        {"id": account.id, "email": account.email, "role": account.role}
+    )
+
+
+def read_token(token: str, secret_key: str) -> dict[str, Any] | None:
+    try:
+        data = URLSafeSerializer(secret_key, salt=TOKEN_SALT).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("role") not in ROLES:
+        return None
+    return data
+
+
+def current_staff() -> Staff:
+    """The authenticated staff member of this request; 401 when there is none."""
+    if "staff" in g:
+        return g.staff
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    data = read_token(token.strip(), current_app.config["SECRET_KEY"]) if scheme.lower() == "bearer" else None
+    if data is None:
+        raise ApiError("A valid staff token is required (Authorization: Bearer <token>).", status=401)
+    g.staff = Staff(id=data["id"], email=data["email"], role=data["role"])
+    return g.staff
+
+
+def staff_required(role: str) -> Callable:
+    """Decorate a view that needs a staff member with `role` (admins always pass)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            staff = current_staff()
+            if not staff.may(role):
+                raise ApiError(f"This needs the '{role}' role.", status=403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

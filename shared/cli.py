@@ -1,0 +1,88 @@
+"""The `eupolnet` command: migrations, staff accounts, the outbox relay, the dev runner."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shared.config import SERVICES, load_settings
+
+
+@click.group()
+def main() -> None:
+    """EU-POLNET services."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def migrate(services: tuple[str, ...]) -> None:
+    """Bring the databases of SERVICES (default: all) to the latest schema."""
+    from shared.migrations import migrated_services, upgrade
+
+    settings = load_settings()
+    for service in services or migrated_services():
+        upgrade(service, settings.database_url(service))
+        click.echo(f"{service}: database up to date")
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts."""
+
+
+@staff.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(("admin", "events", "publications")))
+@click.option("--password", default=None, help="Also allow back-office login with this password.")
+def staff_create(email: str, role: str, password: str | None) -> None:
+    """Create (or update the role of) a staff account and print its API token on the last line."""
+    from werkzeug.security import generate_password_hash
+
+    from shared.auth import StaffAccount, issue_token
+
+    settings = load_settings()
+    engine = sa.create_engine(settings.database_url("registration"))
+    with Session(engine, expire_on_commit=False) as session:
+        account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.lower()))
+        if account is None:
+            account = StaffAccount(email=email.lower(), role=role)
+            session.add(account)
+        account.role = role
+        if password:
+            account.password_hash = generate_password_hash(password)
+        session.commit()
+        click.echo(f"Staff account {account.email} ({account.role}). API token:")
+        click.echo(issue_token(account, settings.secret_key))
+    engine.dispose()
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+@click.option("--interval", default=0.2, show_default=True, help="Seconds between polls when idle.")
+def relay(services: tuple[str, ...], interval: float) -> None:
+    """Hand the outbox messages of SERVICES (default: all) to the broker, until stopped."""
+    from shared.broker import make_broker
+    from shared.outbox import run_relay
+
+    settings = load_settings()
+    if not settings.redis_url:
+        raise click.UsageError("REDIS_URL is not set")
+    engines = {service: sa.create_engine(settings.database_url(service)) for service in services or SERVICES}
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo(f"outbox relay for {', '.join(engines)} -> {settings.redis_url}")
+    run_relay(engines, make_broker(settings.redis_url), stop, poll_interval=interval)
+
+
+@main.command()
+def run() -> None:
+    """Start the whole system for development (what `make run` does)."""
+    from shared.devserver import run_all
+
+    run_all(load_settings())

@@ -1,0 +1,110 @@
+"""Configuration from the environment only (a `.env` file may fill it in).
+
+Every variable is documented in `.env.example`. Services read a `Settings` once at start;
+nothing else in the code reads `os.environ`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("EUPOLNET_VAR_DIR", ROOT / "var"))
+DEFAULT_SECRET = "dev-secret-change-me"
+SERVICES = ("registration", "orders", "notify")
+DEFAULT_PORTS = {"registration": 8001, "orders": 8002, "notify": 8003}
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a runnable system."""
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole system's configuration; one field per documented variable."""
+
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET
+    public_base_url: str = "http://localhost:8001"
+    database_urls: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    service_urls: dict[str, str] = field(default_factory=dict)
+    redis_url: str | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int = 8025
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "none"
+    mail_from: str = "EU-POLNET <eupolnet@efus.eu>"
+    contact_email: str = "eupolnet@efus.eu"
+    embed_allowed_origins: tuple[str, ...] = ()
+    consent_version: str = "2026-01"
+    retention_days: int = 730
+    reminder_hours: int = 24
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def database_url(self, service: str) -> str:
+        return self.database_urls[service]
+
+    def service_url(self, service: str) -> str:
+        return self.service_urls[service]
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings from `environ` (default: the process environment plus `.env`)."""
+    if environ is None:
+        load_dotenv(ROOT / ".env", override=False)
+        environ = dict(os.environ)
+    ports = {
+        name: int(environ.get(f"{name.upper()}_PORT") or DEFAULT_PORTS[name]) for name in SERVICES
+    }
+    database_urls = {
+        name: environ.get(f"{name.upper()}_DATABASE_URL") or f"sqlite:///{VAR_DIR / name}.sqlite3"
+        for name in SERVICES
+    }
+    service_urls = {
+        name: (environ.get(f"{name.upper()}_URL") or f"http://localhost:{ports[name]}").rstrip("/")
+        for name in SERVICES
+    }
+    settings = Settings(
+        env=environ.get("EUPOLNET_ENV", "development"),
+        secret_key=environ.get("SECRET_KEY") or DEFAULT_SECRET,
+        public_base_url=(environ.get("PUBLIC_BASE_URL") or service_urls["registration"]).rstrip("/"),
+        database_urls=database_urls,
+        ports=ports,
+        service_urls=service_urls,
+        redis_url=environ.get("REDIS_URL") or None,
+        smtp_host=environ.get("SMTP_HOST") or "localhost",
+        smtp_port=int(environ.get("SMTP_PORT") or 8025),
+        smtp_user=environ.get("SMTP_USER", ""),
+        smtp_password=environ.get("SMTP_PASSWORD", ""),
+        smtp_tls=(environ.get("SMTP_TLS") or "none").lower(),
+        mail_from=environ.get("MAIL_FROM") or "EU-POLNET <eupolnet@efus.eu>",
+        contact_email=environ.get("CONTACT_EMAIL") or "eupolnet@efus.eu",
+        embed_allowed_origins=tuple(_list(environ.get("EMBED_ALLOWED_ORIGINS"))),
+        consent_version=environ.get("CONSENT_VERSION") or "2026-01",
+        retention_days=int(environ.get("RETENTION_DAYS") or 730),
+        reminder_hours=int(environ.get("REMINDER_HOURS") or 24),
+    )
+    check(settings)
+    return settings
+
+
+def check(settings: Settings) -> None:
+    """Refuse settings that would be unsafe in production."""
+    if settings.production and settings.secret_key == DEFAULT_SECRET:
+        raise ConfigurationError("SECRET_KEY must be set to a non-default value in production")
+    if settings.production and len(settings.secret_key) < 32:
+        raise ConfigurationError("SECRET_KEY must be at least 32 characters in production")
+    if settings.smtp_tls not in {"none", "starttls", "ssl"}:
+        raise ConfigurationError("SMTP_TLS must be one of none, starttls, ssl")

@@ -1,0 +1,72 @@
+"""Versioned message contracts between the services.
+
+A message travels as an envelope of JSON primitives:
+`{"type", "version", "key", "occurred_at", "data"}`. `key` is the idempotency key: stable
+for one state change, so a consumer that has seen it once ignores every redelivery.
+Producers validate `data` against the contract's schema before writing it to the outbox,
+so a consumer never receives a shape it does not know.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from marshmallow import Schema
+
+from shared.contracts import orders, registration
+
+
+@dataclass(frozen=True)
+class Contract:
+    type: str
+    version: int
+    schema: type[Schema]
+    queue: str = "notify"
+
+    @property
+    def actor_name(self) -> str:
+        """The Dramatiq actor that consumes this message (dots are not allowed in names)."""
+        return self.type.replace(".", "_")
+
+
+CONTRACTS: dict[str, Contract] = {
+    contract.type: contract
+    for contract in (
+        Contract("registration.pending", 1, registration.RegistrationMessage),
+        Contract("registration.confirmed", 1, registration.RegistrationMessage),
+        Contract("registration.waitlisted", 1, registration.RegistrationMessage),
+        Contract("registration.promoted", 1, registration.RegistrationMessage),
+        Contract("registration.cancelled", 1, registration.RegistrationMessage),
+        Contract("registration.updated", 1, registration.RegistrationMessage),
+        Contract("event.message", 1, registration.EventMessage),
+        Contract("event.scheduled", 1, registration.EventScheduled),
+        Contract("order.received", 1, orders.OrderMessage),
+        Contract("invoice.issued", 1, orders.DocumentMessage),
+        Contract("order.shipped", 1, orders.OrderMessage),
+        Contract("credit_note.issued", 1, orders.DocumentMessage),
+    )
+}
+
+
+class UnknownMessageType(KeyError):
+    pass
+
+
+def make_envelope(message_type: str, key: str, data: dict, occurred_at: dt.datetime) -> dict:
+    """Validate `data` against its contract and wrap it in an envelope.
+
+    Raises `UnknownMessageType` or marshmallow's `ValidationError`: both are programming
+    errors of the producer, never of the person whose request caused the message.
+    """
+    try:
+        contract = CONTRACTS[message_type]
+    except KeyError:
+        raise UnknownMessageType(message_type) from None
+    payload = contract.schema().load(data)
+    return {
+        "type": contract.type,
+        "version": contract.version,
+        "key": key,
+        "occurred_at": occurred_at.isoformat(),
+        "data": contract.schema().dump(payload),
+    }

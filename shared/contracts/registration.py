@@ -1,0 +1,48 @@
+"""Messages emitted by the registration service (version 1)."""
+from marshmallow import Schema, fields, validate
+
+LANGUAGES = ("en", "fr", "es", "it", "de", "pt")
+
+
+class Person(Schema):
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    email = fields.Email(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+
+
+class EventSummary(Schema):
+    slug = fields.String(required=True)
+    kind = fields.String(required=True)
+    title = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    starts_at = fields.String(required=True)
+    ends_at = fields.String(required=True)
+    timezone = fields.String(required=True)
+    venue = fields.String(allow_none=True, load_default=None)
+    online = fields.Boolean(required=True)
+    # Only ever filled for confirmed registrants of a web conference.
+    join_url = fields.String(allow_none=True, load_default=None)
+
+
+class RegistrationMessage(Schema):
+    registration_id = fields.String(required=True)
+    status = fields.String(required=True)
+    person = fields.Nested(Person, required=True)
+    event = fields.Nested(EventSummary, required=True)
+    manage_url = fields.String(required=True)
+    verify_url = fields.String(allow_none=True, load_default=None)
+    waitlist_position = fields.Integer(allow_none=True, load_default=None)
+
+
+class EventMessage(RegistrationMessage):
+    """A staff message to one registrant of an event."""
+
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+
+
+class EventScheduled(Schema):
+    """An event's dates were set or changed: the notify service (re)plans its reminders."""
+
+    event = fields.Nested(EventSummary, required=True)
+    cancelled = fields.Boolean(load_default=False)

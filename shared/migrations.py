@@ -1,0 +1,64 @@
+"""Alembic migrations, one history per service, run from code (`eupolnet migrate`)."""
+from __future__ import annotations
+
+import importlib
+
+from alembic import command, context
+from alembic.config import Config
+
+from shared.config import ROOT, SERVICES
+from shared.db import db
+
+
+def alembic_config(service: str, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "services" / service / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["service"] = service
+    return config
+
+
+def migrated_services() -> tuple[str, ...]:
+    """The services that have a migration history (all of them once each exists)."""
+    return tuple(s for s in SERVICES if (ROOT / "services" / s / "migrations" / "env.py").exists())
+
+
+def upgrade(service: str, url: str) -> None:
+    command.upgrade(alembic_config(service, url), "head")
+
+
+def make_revision(service: str, url: str, message: str) -> None:
+    """Autogenerate a revision from the service's models (developers only)."""
+    command.revision(alembic_config(service, url), message=message, autogenerate=True)
+
+
+def run_env(service: str, shared_tables: tuple[str, ...]) -> None:
+    """Body of each service's `migrations/env.py`: only that service's tables are managed."""
+    importlib.import_module(f"services.{service}.models")
+    importlib.import_module("shared.outbox")
+    importlib.import_module("shared.auth")
+    owned = set(shared_tables) | {
+        mapper.local_table.name
+        for mapper in db.Model.registry.mappers
+        if mapper.class_.__module__.startswith(f"services.{service}.")
+    }
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return table is None or table.name in owned
+
+    from sqlalchemy import create_engine
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=db.metadata,
+            include_object=include_object,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

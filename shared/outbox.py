@@ -1,0 +1,125 @@
+"""Transactional outbox.
+
+`emit()` writes a message in the same database transaction as the change that causes it.
+The relay (`relay_pending`, run by `eupolnet relay`) hands unsent messages to Dramatiq and
+marks them sent. A crash or a Redis outage between the commit and the hand-over loses
+nothing: the message stays in the table until Redis takes it. A message may reach the
+queue twice (Redis took it, the relay died before marking it): consumers are idempotent
+by the message's key.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+
+import dramatiq
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared.contracts import CONTRACTS, make_envelope
+from shared.db import UTCDateTime, db, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_message_unsent", "sent_at", "created_at"),)
+
+    #: also the Dramatiq message id, so every copy of a message carries the same id
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    message_type: Mapped[str] = mapped_column(sa.String(64))
+    #: stable per state change; consumers ignore a key they have already processed
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    envelope: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[object] = mapped_column(UTCDateTime())
+    sent_at: Mapped[object | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+def emit(message_type: str, key: str, data: dict) -> OutboxMessage:
+    """Add a message to the current transaction; it is sent only if the transaction commits."""
+    now = utcnow()
+    message = OutboxMessage(
+        id=uuid.uuid4().hex,
+        message_type=message_type,
+        idempotency_key=key,
+        envelope=make_envelope(message_type, key, data, now),
+        created_at=now,
+        attempts=0,
+    )
+    db.session.add(message)
+    return message
+
+
+def relay_pending(session: Session, broker: dramatiq.Broker, limit: int = 200) -> int:
+    """Hand up to `limit` unsent messages to the broker; returns how many were sent.
+
+    Rows are locked with SKIP LOCKED, so several relays can run side by side on PostgreSQL.
+    When the broker fails mid-batch, what was already handed over is still marked sent and
+    the error propagates to the caller, which retries later.
+    """
+    rows = session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None))
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    sent = 0
+    try:
+        for row in rows:
+            contract = CONTRACTS[row.message_type]
+            row.attempts += 1
+            broker.enqueue(
+                dramatiq.Message(
+                    queue_name=contract.queue,
+                    actor_name=contract.actor_name,
+                    args=(row.envelope,),
+                    kwargs={},
+                    options={},
+                    message_id=row.id,
+                )
+            )
+            row.sent_at = utcnow()
+            row.last_error = None
+            sent += 1
+    except Exception as error:
+        for row in rows[sent:]:
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        raise
+    finally:
+        session.commit()
+    return sent
+
+
+def run_relay(
+    engines: dict[str, sa.Engine],
+    broker: dramatiq.Broker,
+    stop: threading.Event,
+    poll_interval: float = 0.2,
+    max_backoff: float = 5.0,
+) -> None:
+    """Relay every service's outbox until `stop` is set; back off while the broker is down."""
+    backoff = poll_interval
+    while not stop.is_set():
+        busy = False
+        try:
+            for engine in engines.values():
+                with Session(engine, expire_on_commit=False) as session:
+                    if relay_pending(session, broker) > 0:
+                        busy = True
+            backoff = poll_interval
+        except Exception:
+            log.warning("outbox relay: broker or database unavailable, retrying in %.1fs", backoff, exc_info=True)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, max_backoff)
+            continue
+        if not busy:
+            stop.wait(poll_interval)
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) or 0

@@ -1,0 +1,112 @@
+"""HTML to PDF with WeasyPrint, fetching only resources packaged with the project.
+
+Documents are rendered from our own templates, but they carry customer data (names,
+addresses), so the renderer must never reach the network or read arbitrary files:
+the URL fetcher accepts `data:` URLs and regular files under one resource directory,
+and stops the render with `ResourceRefused` for anything else.
+"""
+
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import pydyf
+import weasyprint
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+
+class ResourceRefused(Exception):
+    """A document referred to a resource outside the allowed ones."""
+
+
+@dataclass(frozen=True)
+class PdfAttachment:
+    """A file embedded in the PDF (for PDF/A-3, an associated file)."""
+
+    name: str
+    data: bytes
+    description: str = ""
+    # PDF/A-3 AFRelationship: Data, Source, Alternative, Supplement or Unspecified.
+    relationship: str = "Unspecified"
+
+
+class _PackagedResourceFetcher(URLFetcher):
+    def __init__(self, resource_dir: Path | None) -> None:
+        # fail_on_errors: a missing logo or stylesheet stops the render instead of
+        # silently producing a document without it.
+        super().__init__(fail_on_errors=True)
+        self._root = resource_dir.resolve() if resource_dir is not None else None
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme.lower() == "data":
+            return super().fetch(url, headers)
+        if (
+            parts.scheme.lower() == "file"
+            and parts.netloc in ("", "localhost")
+            and self._root is not None
+        ):
+            path = Path(url2pathname(parts.path)).resolve()
+            if path.is_relative_to(self._root):
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(
+                    url, path.read_bytes(), {"Content-Type": content_type}
+                )
+        raise ResourceRefused(
+            f"refused to fetch {url!r}: only data: URLs and files under "
+            f"{self._root or '(no resource directory)'} are allowed"
+        )
+
+
+def _list_associated_files_once(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+    # WeasyPrint 70 puts each PDF/A-3 associated file twice in the catalog's /AF
+    # (WeasyPrint issue #2917).
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def render_pdf(
+    html: str,
+    *,
+    resource_dir: Path | None = None,
+    attachments: Sequence[PdfAttachment] = (),
+    xmp_metadata: Sequence[bytes] = (),
+    pdf_variant: str | None = None,
+) -> bytes:
+    """Render `html` to PDF bytes.
+
+    Relative URLs in the HTML and CSS resolve inside `resource_dir`, the only
+    directory files may be read from. `xmp_metadata` holds extra `<rdf:RDF>` blocks
+    for the XMP packet (Factur-X needs one); `pdf_variant` is a WeasyPrint variant
+    such as "pdf/a-3b".
+
+    Raises `ResourceRefused` when the document refers to the network or to a file
+    outside `resource_dir`, and `OSError` when an allowed file cannot be read.
+    """
+    fetcher = _PackagedResourceFetcher(resource_dir)
+    base_url = resource_dir.resolve().as_uri() + "/" if resource_dir is not None else None
+    try:
+        document = weasyprint.HTML(
+            string=html, base_url=base_url, url_fetcher=fetcher
+        ).render(pdf_variant=pdf_variant)
+        document.metadata.xmp_metadata.extend(xmp_metadata)
+        return document.write_pdf(
+            finisher=_list_associated_files_once,
+            pdf_variant=pdf_variant,
+            attachments=[
+                weasyprint.Attachment(
+                    string=attachment.data,
+                    name=attachment.name,
+                    description=attachment.description,
+                    relationship=attachment.relationship,
+                    url_fetcher=fetcher,
+                )
+                for attachment in attachments
+            ],
+        )
+    except FatalURLFetchingError as error:
+        # WeasyPrint wraps the fetcher's exception in a BaseException; hand back ours.
+        raise error.__cause__ from None

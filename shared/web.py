@@ -1,0 +1,105 @@
+"""What every service's Flask app has: settings, database, OpenAPI, errors, health checks."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import redis
+from flask import Flask, current_app, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api, Blueprint
+
+from shared.config import Settings, load_settings
+from shared.db import db, engine_options, ping
+from shared.errors import ApiError, error_response, register_error_handlers
+
+#: Bodies larger than this are refused with 413 before any parsing.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def settings() -> Settings:
+    return current_app.extensions["eupolnet_settings"]
+
+
+def create_service_app(
+    name: str,
+    blueprints: Iterable[Blueprint],
+    config: Settings | None = None,
+    import_name: str | None = None,
+) -> Flask:
+    """Build a service's app: `name` selects its database URL, port and OpenAPI title."""
+    config = config or load_settings()
+    app = Flask(import_name or f"services.{name}")
+    url = config.database_url(name)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+        API_TITLE=f"EU-POLNET {name} service",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.extensions["eupolnet_settings"] = config
+    app.extensions["eupolnet_service"] = name
+    db.init_app(app)
+    api = Api(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+    app.before_request(_require_json_body)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/readyz", "readyz", _readyz)
+    return app
+
+
+def _require_json_body() -> ResponseReturnValue | None:
+    """API writes take JSON (or CSV for imports) only: a foreign page cannot post a plain
+    HTML form to them, since neither type is allowed cross-origin without a CORS preflight."""
+    if request.method not in {"POST", "PUT", "PATCH"} or not request.path.startswith("/api/"):
+        return None
+    if not request.content_length and not request.get_data(cache=True):
+        return None
+    if request.mimetype == "text/csv":
+        return None
+    if request.mimetype != "application/json":
+        return error_response(415, "Send a JSON body (Content-Type: application/json).", {"body": ["Expected application/json."]})
+    if request.get_json(silent=True) is None:
+        return error_response(400, "The body is not valid JSON.", {"body": ["Malformed JSON."]})
+    return None
+
+
+def _healthz() -> ResponseReturnValue:
+    return {"status": "ok", "service": current_app.extensions["eupolnet_service"]}
+
+
+def _readyz() -> ResponseReturnValue:
+    checks: dict[str, str] = {}
+    try:
+        ping(db.session)
+        checks["database"] = "ok"
+    except Exception as error:  # any failure means "not ready"; the reason is reported
+        checks["database"] = f"error: {type(error).__name__}"
+    finally:
+        db.session.rollback()
+    redis_url = settings().redis_url
+    if redis_url:
+        try:
+            redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1).ping()
+            checks["broker"] = "ok"
+        except redis.RedisError as error:
+            checks["broker"] = f"error: {type(error).__name__}"
+    else:
+        checks["broker"] = "error: REDIS_URL is not set"
+    ready = all(value == "ok" for value in checks.values())
+    return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+
+
+def json_body() -> dict:
+    """The request's JSON object; 400 naming `body` when it is something else."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError("The body must be a JSON object.", {"body": ["Expected a JSON object."]})
+    return body

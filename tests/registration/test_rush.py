@@ -1,0 +1,77 @@
+"""A rush of simultaneous registrations from real HTTP clients against gunicorn."""
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from shared.testing import ServiceProcess
+from tests.conftest import event_payload, person
+
+
+@pytest.fixture
+def server(environ, databases):
+    process = ServiceProcess("registration", environ, workers=4 if databases.kind == "postgresql" else 2).start()
+    yield process
+    process.stop()
+
+
+def post_all(url: str, bodies: list[dict], clients: int = 64) -> list[requests.Response]:
+    def post(body: dict) -> requests.Response:
+        return requests.post(url, json=body, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(post, bodies))
+
+
+def test_rush_never_exceeds_capacity_and_queues_in_arrival_order(server, staff_token, databases):
+    people, capacity = (500, 50) if databases.kind == "postgresql" else (150, 15)
+    headers = {"Authorization": f"Bearer {staff_token('events')}"}
+    created = requests.post(f"{server.url}/api/v1/events", json=event_payload(slug="rush", capacity=capacity), headers=headers)
+    assert created.status_code == 201, created.text
+
+    responses = post_all(f"{server.url}/api/v1/events/rush/registrations", [person(n) for n in range(people)])
+
+    assert Counter(r.status_code for r in responses) == {201: people}
+    statuses = Counter(r.json()["status"] for r in responses)
+    assert statuses == {"confirmed": capacity, "waitlisted": people - capacity}
+    # Each waitlisted person was told a distinct place: the queue is the order of arrival.
+    positions = sorted(r.json()["waitlist_position"] for r in responses if r.json()["status"] == "waitlisted")
+    assert positions == list(range(1, people - capacity + 1))
+    listing = requests.get(f"{server.url}/api/v1/events/rush/registrations?status=waitlisted", headers=headers).json()
+    told = {r.json()["id"]: r.json()["waitlist_position"] for r in responses}
+    assert [told[r["id"]] for r in listing] == positions
+
+    # One seat frees up: the first in line is promoted, once.
+    first_in_line = next(r.json() for r in responses if r.json()["waitlist_position"] == 1)
+    confirmed = next(r.json() for r in responses if r.json()["status"] == "confirmed")
+    cancel_url = confirmed["manage_url"].replace("http://localhost:8001/manage/", f"{server.url}/api/v1/registrations/") + "/cancel"
+    assert requests.post(cancel_url).json()["status"] == "cancelled"
+    assert requests.post(cancel_url).json()["status"] == "cancelled"
+    after = requests.get(f"{server.url}/api/v1/events/rush/registrations", headers=headers).json()
+    assert Counter(r["status"] for r in after) == {"confirmed": capacity, "waitlisted": people - capacity - 1, "cancelled": 1}
+    assert next(r for r in after if r["id"] == first_in_line["id"])["status"] == "confirmed"
+    engine = sa.create_engine(databases.urls["registration"])
+    with engine.connect() as connection:
+        promoted = connection.execute(sa.text("SELECT count(*) FROM outbox_message WHERE message_type = 'registration.promoted'")).scalar()
+    engine.dispose()
+    assert promoted == 1
+
+
+def test_per_organisation_cap_holds_under_parallel_requests(server, staff_token):
+    headers = {"Authorization": f"Bearer {staff_token('events')}"}
+    member = requests.post(f"{server.url}/api/v1/members", json={"name": "Câmara Municipal de Lisboa", "country": "PT", "domains": ["cm-lisboa.pt"]}, headers=headers)
+    assert member.status_code == 201
+    requests.post(f"{server.url}/api/v1/events", json=event_payload(slug="capped", capacity=None, max_per_organisation=2), headers=headers)
+
+    bodies = [person(n, email=f"agent{n}@cm-lisboa.pt") for n in range(40)] + [person(n) for n in range(10)]
+    responses = post_all(f"{server.url}/api/v1/events/capped/registrations", bodies, clients=32)
+
+    codes = Counter(r.status_code for r in responses)
+    assert codes == {201: 12, 409: 38}
+    from_lisbon = [r for r in responses[:40] if r.status_code == 201]
+    assert len(from_lisbon) == 2
+    assert all("email" in r.json()["errors"] for r in responses if r.status_code == 409)

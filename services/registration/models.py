@@ -100,8 +100,32 @@ class Registration(db.Model):
     #: incremented on every change a person is told about; part of message keys
     revision: Mapped[int] = mapped_column(default=1)
 
+    #: not stored: the place on the waiting list when already known in this request
+    waitlist_position = None
+
     event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
     member_organisation: Mapped[MemberOrganisation | None] = relationship()
+
+
+class Seat(db.Model):
+    """One seat of an event with a capacity; `holder` is the registration sitting in it.
+
+    Seats are rows so that simultaneous registrations take different seats in parallel
+    (`FOR UPDATE SKIP LOCKED`) instead of queueing on one lock through each commit.
+    """
+
+    __tablename__ = "seat"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "number", name="uq_seat_event_number"),
+        sa.Index("ix_seat_event_holder", "event_id", "holder"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("event.id", ondelete="CASCADE"))
+    #: 1..capacity; free seats are given lowest number first
+    number: Mapped[int]
+    #: public_id of the registration in this seat; NULL when free
+    holder: Mapped[str | None] = mapped_column(sa.String(32), unique=True, nullable=True)
 
 
 class MemberOrganisation(db.Model):

@@ -2,9 +2,8 @@
 
 Functions flush but never commit: the request (or command) that calls them owns the
 transaction, so the change and its outbox messages are committed together or not at all.
-Every function that decides about seats first locks the event row; all seat decisions for
-one event are therefore taken one at a time, on PostgreSQL (row lock) and on SQLite
-(`BEGIN IMMEDIATE`).
+Seats are rows (see "seats" below); on SQLite every transaction is `BEGIN IMMEDIATE`, so
+there all seat decisions are taken one at a time anyway.
 """
 from __future__ import annotations
 
@@ -13,13 +12,14 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 
 from services.registration.forms import clean_answers, pick, validate_extra_field_definitions
 from services.registration.members import find_member
 from services.registration.models import (
-    ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, Registration,
+    ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
 )
 from shared.db import db, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
@@ -41,10 +41,13 @@ def get_event(slug: str, *, published_only: bool = True) -> Event:
 
 
 def lock_event(event: Event) -> Event:
-    """Re-read `event` with a row lock held until the transaction ends."""
-    return db.session.execute(
+    """Re-read `event` with a row lock held until the transaction ends; this also takes the
+    exclusive seats lock, as every change made under it may free seats."""
+    event = db.session.execute(
         sa.select(Event).where(Event.id == event.id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one()
+    lock_seats(event, exclusive=True)
+    return event
 
 
 def create_event(data: dict[str, Any]) -> Event:
@@ -55,6 +58,7 @@ def create_event(data: dict[str, Any]) -> Event:
     _check_dates(event)
     db.session.add(event)
     db.session.flush()
+    set_seats(event, event.capacity)
     if event.published:
         _emit_scheduled(event)
     return event
@@ -67,13 +71,8 @@ def update_event(event: Event, changes: dict[str, Any]) -> Event:
         raise Conflict("The slug of an event cannot change (embedded forms use it).", {"slug": ["Cannot be changed."]})
     if "extra_fields" in changes:
         validate_extra_field_definitions(changes["extra_fields"] or [])
-    if "capacity" in changes and changes["capacity"] is not None:
-        seated = seated_count(event)
-        if changes["capacity"] < seated:
-            raise Conflict(
-                f"{seated} people already hold a seat; cancel or demote some before lowering the capacity.",
-                {"capacity": [f"Must be at least {seated}."]},
-            )
+    if "capacity" in changes and changes["capacity"] != event.capacity:
+        set_seats(event, changes["capacity"])
     schedule_changed = any(
         name in changes and changes[name] != getattr(event, name) for name in ("starts_at", "ends_at", "published", "timezone")
     )
@@ -108,19 +107,80 @@ def registration_closed_reason(event: Event, now: dt.datetime) -> str | None:
 
 
 # --- seats -----------------------------------------------------------------------------
+#
+# An event with a capacity has one Seat row per seat. Confirmed and attended registrations
+# hold a seat; nobody else does. Taking a seat skips seats other requests are taking, so a
+# rush is not serialised. Whoever frees a seat holds the event's seats lock exclusively,
+# while a request that found no seat holds it shared until it has joined the waiting list:
+# a seat therefore never becomes free while someone is about to queue unseen.
 
-def seated_count(event: Event) -> int:
+def free_seats(event: Event) -> int | None:
+    """Seats left (None: unlimited)."""
+    if event.capacity is None:
+        return None
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Registration)
-        .where(Registration.event_id == event.id, Registration.status.in_(SEATED))
+        sa.select(sa.func.count()).select_from(Seat).where(Seat.event_id == event.id, Seat.holder.is_(None))
     ) or 0
 
 
-def free_seats(event: Event) -> int | None:
-    """Seats left (None: unlimited). Call with the event locked."""
+def set_seats(event: Event, capacity: int | None) -> None:
+    """Make the seat rows match `capacity`. Call with the event locked exclusively."""
+    if capacity is None:
+        db.session.execute(sa.delete(Seat).where(Seat.event_id == event.id))
+        return
+    seated = list(db.session.scalars(
+        sa.select(Registration.public_id).where(Registration.event_id == event.id, Registration.status.in_(SEATED))
+    ))
+    if capacity < len(seated):
+        raise Conflict(
+            f"{len(seated)} people already hold a seat; cancel or demote some before lowering the capacity.",
+            {"capacity": [f"Must be at least {len(seated)}."]},
+        )
+    db.session.execute(sa.delete(Seat).where(Seat.event_id == event.id))
+    db.session.flush()
+    db.session.add_all(
+        Seat(event_id=event.id, number=number, holder=seated[number - 1] if number <= len(seated) else None)
+        for number in range(1, capacity + 1)
+    )
+    db.session.flush()
+
+
+def _take_seat(event: Event, registration: Registration) -> bool:
+    """Put `registration` in a free seat if there is one; True when it got one."""
     if event.capacity is None:
-        return None
-    return max(event.capacity - seated_count(event), 0)
+        return True
+    free_seat = (
+        sa.select(Seat.id).where(Seat.event_id == event.id, Seat.holder.is_(None))
+        .order_by(Seat.number).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+    )
+    taken = db.session.execute(
+        sa.update(Seat).where(Seat.id == free_seat).values(holder=registration.public_id).returning(Seat.id),
+        execution_options={"synchronize_session": False},
+    ).first()
+    return taken is not None
+
+
+def _leave_seat(registration: Registration) -> None:
+    db.session.execute(
+        sa.update(Seat).where(Seat.holder == registration.public_id).values(holder=None),
+        execution_options={"synchronize_session": False},
+    )
+
+
+#: first key of the PostgreSQL advisory locks on an event's seats (the second is its id)
+SEATS_LOCK = 1
+
+
+def lock_seats(event: Event, *, exclusive: bool) -> None:
+    """Exclusive: about to free seats. Shared: found no seat, about to join the waiting list.
+
+    A PostgreSQL advisory lock held until commit: it lives in memory, unlike a row lock,
+    which writes to the row. SQLite needs none: it runs one writing transaction at a time.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    lock = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
+    db.session.execute(sa.select(lock(SEATS_LOCK, event.id)))
 
 
 def waitlist(event: Event, limit: int | None = None) -> list[Registration]:
@@ -133,9 +193,16 @@ def waitlist(event: Event, limit: int | None = None) -> list[Registration]:
 
 
 def waitlist_position(registration: Registration) -> int | None:
+    """Place on the waiting list. During a rush, people still registering are not counted."""
     if registration.status != WAITLISTED:
         return None
-    ahead = db.session.scalar(
+    if registration.waitlist_position is None:
+        registration.waitlist_position = _waitlisted_ahead(registration) + 1
+    return registration.waitlist_position
+
+
+def _waitlisted_ahead(registration: Registration) -> int:
+    return db.session.scalar(
         sa.select(sa.func.count()).select_from(Registration).where(
             Registration.event_id == registration.event_id,
             Registration.status == WAITLISTED,
@@ -144,15 +211,17 @@ def waitlist_position(registration: Registration) -> int | None:
                 sa.and_(Registration.queued_at == registration.queued_at, Registration.id < registration.id),
             ),
         )
-    )
-    return (ahead or 0) + 1
+    ) or 0
 
 
 def _seat_or_queue(event: Event, registration: Registration, now: dt.datetime) -> None:
-    """Confirm when a seat is free, otherwise put at the end of the waiting list."""
-    seats = free_seats(event)
+    """Confirm when a seat is free, otherwise put at the end of the waiting list.
+
+    """
     registration.queued_at = now
-    if seats is None or seats > 0:
+    registration.waitlist_position = None
+    lock_seats(event, exclusive=False)
+    if _take_seat(event, registration):
         registration.status = CONFIRMED
         registration.confirmed_at = now
     else:
@@ -160,58 +229,46 @@ def _seat_or_queue(event: Event, registration: Registration, now: dt.datetime) -
 
 
 def fill_free_seats(event: Event) -> list[Registration]:
-    """Promote waitlisted people, first come first served, while seats are free."""
-    seats = free_seats(event)
-    candidates = waitlist(event, limit=seats) if seats is None or seats > 0 else []
-    now = utcnow()
-    for registration in candidates:
+    """Promote waitlisted people, first come first served, while seats are free.
+
+    Call with the event locked exclusively.
+    """
+    promoted = []
+    for registration in waitlist(event, limit=free_seats(event)):
+        if not _take_seat(event, registration):
+            break
         registration.status = CONFIRMED
-        registration.confirmed_at = now
+        registration.confirmed_at = utcnow()
         _changed(registration, "registration.promoted")
-    return candidates
+        promoted.append(registration)
+    return promoted
 
 
 # --- registrations ---------------------------------------------------------------------
 
-def register(event: Event, data: dict[str, Any]) -> tuple[Registration, bool]:
-    """Register a person for `event`; returns the registration and whether it is new.
+def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
+    """Register a person for the event `slug`; returns the registration and whether it is new.
 
     A second submission for the same email returns the existing active registration.
-    Raises Conflict (closed, organisation cap) or Forbidden (members only).
+    Raises NotFound, Conflict (closed, organisation cap) or Forbidden (members only).
     """
+    event = get_event(slug)
     now = utcnow()
     reason = registration_closed_reason(event, now)
     if reason:
         raise Conflict(reason, {"event": [reason]})
     answers = clean_answers(event.extra_fields or [], data.pop("answers", None) or {})
     email = data["email"].strip().lower()
+    existing = _active_registration(event, email)
+    if existing is not None:
+        return existing, False
     organisation = find_member(email)
     if event.members_only and organisation is None:
         contact = settings().contact_email
         message = f"This event is reserved for Efus members. To take part, please contact {contact}."
         raise Forbidden(message, {"email": [f"Not an address of an Efus member organisation; contact {contact}."]})
-    event = lock_event(event)
-    now = utcnow()  # read under the lock: the waiting list is in the order the lock was granted
-    existing = db.session.scalar(
-        sa.select(Registration).where(
-            Registration.event_id == event.id, Registration.email == email, Registration.status.in_(ACTIVE)
-        )
-    )
-    if existing is not None:
-        return existing, False
     if event.max_per_organisation is not None and organisation is not None:
-        taken = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Registration).where(
-                Registration.event_id == event.id,
-                Registration.member_organisation_id == organisation.id,
-                Registration.status.in_(ACTIVE),
-            )
-        )
-        if taken >= event.max_per_organisation:
-            raise Conflict(
-                f"{organisation.name} already has {taken} participant(s) for this event, the maximum per organisation.",
-                {"email": [f"At most {event.max_per_organisation} participants per member organisation."]},
-            )
+        _check_organisation_cap(event, organisation)
     registration = Registration(
         public_id=uuid.uuid4().hex,
         event=event,
@@ -220,30 +277,64 @@ def register(event: Event, data: dict[str, Any]) -> tuple[Registration, bool]:
         consent_version=settings().consent_version,
         consented_at=now,
         member_organisation_id=organisation.id if organisation else None,
-        queued_at=now,
         created_at=now,
         revision=1,
         **{name: data.get(name) for name in ("first_name", "last_name", "organisation", "position", "city", "country", "language")},
     )
     if event.double_opt_in:
         registration.status = PENDING
+        registration.queued_at = now
     else:
-        _seat_or_queue(event, registration, now)
+        _seat_or_queue(event, registration, utcnow())
     db.session.add(registration)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same email registered at the same instant: answer with that registration.
+        # The seat this attempt held for a moment may have sent others to the waiting list.
+        db.session.rollback()
+        existing = _active_registration(event, email)
+        if existing is None:
+            raise
+        fill_free_seats(lock_event(event))
+        return existing, False
     _announce(registration, f"registration.{registration.status}")
     return registration, True
+
+
+def _active_registration(event: Event, email: str) -> Registration | None:
+    found = db.session.scalar(
+        sa.select(Registration.id).where(Registration.event_id == event.id, Registration.email == email, Registration.status.in_(ACTIVE))
+    )
+    return db.session.get(Registration, found) if found is not None else None
+
+
+def _check_organisation_cap(event: Event, organisation: MemberOrganisation) -> None:
+    """Refuse one participant too many; the organisation's row is locked so that its
+    registrations are counted one at a time."""
+    db.session.execute(sa.select(MemberOrganisation.id).where(MemberOrganisation.id == organisation.id).with_for_update())
+    taken = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Registration).where(
+            Registration.event_id == event.id,
+            Registration.member_organisation_id == organisation.id,
+            Registration.status.in_(ACTIVE),
+        )
+    ) or 0
+    if taken >= event.max_per_organisation:
+        raise Conflict(
+            f"{organisation.name} already has {taken} participant(s) for this event, the maximum per organisation.",
+            {"email": [f"At most {event.max_per_organisation} participants per member organisation."]},
+        )
 
 
 def verify_email(registration: Registration) -> Registration:
     """The person clicked the link in the verification email: now they get a place."""
     if registration.status != PENDING:
         return registration
-    event = lock_event(registration.event)
-    reason = registration_closed_reason(event, utcnow())
+    reason = registration_closed_reason(registration.event, utcnow())
     if reason:
         raise Conflict(reason, {"event": [reason]})
-    _seat_or_queue(event, registration, utcnow())
+    _seat_or_queue(registration.event, registration, utcnow())
     _changed(registration, f"registration.{registration.status}")
     return registration
 
@@ -260,6 +351,7 @@ def cancel(registration: Registration) -> Registration:
     registration.cancelled_at = utcnow()
     _changed(registration, "registration.cancelled")
     if had_seat:
+        _leave_seat(registration)
         fill_free_seats(event)
     return registration
 
@@ -285,8 +377,7 @@ def promote(registration: Registration) -> Registration:
     if registration.status != WAITLISTED:
         raise Conflict("Only a waitlisted registration can be promoted.", {"status": [f"Is {registration.status}."]})
     event = lock_event(registration.event)
-    seats = free_seats(event)
-    if seats is not None and seats == 0:
+    if not _take_seat(event, registration):
         raise Conflict("The event is full: raise the capacity or demote someone first.", {"capacity": ["No free seat."]})
     registration.status = CONFIRMED
     registration.confirmed_at = utcnow()
@@ -302,8 +393,9 @@ def demote(registration: Registration) -> Registration:
     registration.status = WAITLISTED
     registration.confirmed_at = None
     registration.queued_at = utcnow()
+    registration.waitlist_position = None
+    _leave_seat(registration)
     _changed(registration, "registration.waitlisted")
-    db.session.flush()
     fill_free_seats(event)
     return registration
 
@@ -392,7 +484,6 @@ def registration_message(registration: Registration) -> dict[str, Any]:
         "event": event_summary(registration.event, with_join_url=registration.status in SEATED),
         "manage_url": manage_url(registration),
         "verify_url": manage_url(registration) if registration.status == PENDING else None,
-        "waitlist_position": waitlist_position(registration),
     }
 
 

@@ -145,7 +145,6 @@ class RegistrationCreated(Schema):
     id = fields.String(attribute="public_id")
     status = fields.String()
     manage_url = fields.String()
-    waitlist_position = fields.Integer(allow_none=True)
 
 
 class RegistrationOut(Schema):

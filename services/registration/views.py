@@ -72,19 +72,14 @@ def create_registration(data: dict, slug: str):
     """Register. `201` when new, `200` with the existing registration for a known email."""
     data.pop("website", None)
     data.pop("consent")
-    registration, created = operations.register(operations.get_event(slug), data)
+    registration, created = operations.register(slug, data)
     result = _created(registration)
     db.session.commit()
     return result, 201 if created else 200
 
 
 def _created(registration: Registration) -> dict:
-    return {
-        "public_id": registration.public_id,
-        "status": registration.status,
-        "manage_url": operations.manage_url(registration),
-        "waitlist_position": operations.waitlist_position(registration),
-    }
+    return {"public_id": registration.public_id, "status": registration.status, "manage_url": operations.manage_url(registration)}
 
 
 # --- self-service ----------------------------------------------------------------------

@@ -31,7 +31,6 @@ class RegistrationMessage(Schema):
     event = fields.Nested(EventSummary, required=True)
     manage_url = fields.String(required=True)
     verify_url = fields.String(allow_none=True, load_default=None)
-    waitlist_position = fields.Integer(allow_none=True, load_default=None)
 
 
 class EventMessage(RegistrationMessage):

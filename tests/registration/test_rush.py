@@ -1,6 +1,7 @@
 """A rush of simultaneous registrations from real HTTP clients against gunicorn."""
 from __future__ import annotations
 
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,11 +21,24 @@ def server(environ, databases):
 
 
 def post_all(url: str, bodies: list[dict], clients: int = 64) -> list[requests.Response]:
+    """POST every body from `clients` parallel clients; each response notes when it was sent and received."""
+
     def post(body: dict) -> requests.Response:
-        return requests.post(url, json=body, timeout=60)
+        sent = time.monotonic()
+        response = requests.post(url, json=body, timeout=60)
+        response.sent, response.received = sent, time.monotonic()
+        return response
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
         return list(pool.map(post, bodies))
+
+
+def assert_arrival_order(queue: list[requests.Response]) -> None:
+    """Whoever got an answer before another person even asked must stand ahead of them."""
+    earliest_answer_behind = float("inf")
+    for response in reversed(queue):
+        assert earliest_answer_behind >= response.sent, "someone who registered earlier is behind in the queue"
+        earliest_answer_behind = min(earliest_answer_behind, response.received)
 
 
 def test_rush_never_exceeds_capacity_and_queues_in_arrival_order(server, staff_token, databases):
@@ -38,15 +52,16 @@ def test_rush_never_exceeds_capacity_and_queues_in_arrival_order(server, staff_t
     assert Counter(r.status_code for r in responses) == {201: people}
     statuses = Counter(r.json()["status"] for r in responses)
     assert statuses == {"confirmed": capacity, "waitlisted": people - capacity}
-    # Each waitlisted person was told a distinct place: the queue is the order of arrival.
-    positions = sorted(r.json()["waitlist_position"] for r in responses if r.json()["status"] == "waitlisted")
-    assert positions == list(range(1, people - capacity + 1))
+    by_id = {r.json()["id"]: r for r in responses}
     listing = requests.get(f"{server.url}/api/v1/events/rush/registrations?status=waitlisted", headers=headers).json()
-    told = {r.json()["id"]: r.json()["waitlist_position"] for r in responses}
-    assert [told[r["id"]] for r in listing] == positions
+    assert [r["waitlist_position"] for r in listing] == list(range(1, people - capacity + 1))
+    assert_arrival_order([by_id[r["id"]] for r in listing])
+    # Nobody got a seat after someone else had already been told to wait.
+    first_told_to_wait = min(r.received for r in responses if r.json()["status"] == "waitlisted")
+    assert all(r.sent <= first_told_to_wait for r in responses if r.json()["status"] == "confirmed")
 
     # One seat frees up: the first in line is promoted, once.
-    first_in_line = next(r.json() for r in responses if r.json()["waitlist_position"] == 1)
+    first_in_line = listing[0]
     confirmed = next(r.json() for r in responses if r.json()["status"] == "confirmed")
     cancel_url = confirmed["manage_url"].replace("http://localhost:8001/manage/", f"{server.url}/api/v1/registrations/") + "/cancel"
     assert requests.post(cancel_url).json()["status"] == "cancelled"

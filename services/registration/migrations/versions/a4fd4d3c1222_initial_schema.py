@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 4664f6b674e9
+Revision ID: a4fd4d3c1222
 Revises: 
-Create Date: 2026-11-23 16:58:41.419434
+Create Date: 2026-11-23 17:07:52.152250
 """
 from alembic import op
 import sqlalchemy as sa
 import shared.db
 
 
-revision = '4664f6b674e9'
+revision = 'a4fd4d3c1222'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -124,11 +124,28 @@ def upgrade() -> None:
         batch_op.create_index('ix_registration_event_status', ['event_id', 'status', 'queued_at', 'id'], unique=False)
         batch_op.create_index('uq_registration_active_email', ['event_id', 'email'], unique=True, postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
 
+    op.create_table('seat',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('holder', sa.String(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('event_id', 'number', name='uq_seat_event_number'),
+    sa.UniqueConstraint('holder')
+    )
+    with op.batch_alter_table('seat', schema=None) as batch_op:
+        batch_op.create_index('ix_seat_event_holder', ['event_id', 'holder'], unique=False)
+
 
 
 
 def downgrade() -> None:
 
+    with op.batch_alter_table('seat', schema=None) as batch_op:
+        batch_op.drop_index('ix_seat_event_holder')
+
+    op.drop_table('seat')
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.drop_index('uq_registration_active_email', postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
         batch_op.drop_index('ix_registration_event_status')

@@ -140,6 +140,7 @@ class ServiceProcess:
             except requests.RequestException:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"{self.service} did not start")
             time.sleep(0.1)
 

@@ -14,6 +14,8 @@ from services.registration.schemas import RegistrationPatch
 from shared.db import db
 from shared.errors import ApiError, flatten
 
+STANDARD_FIELDS_BY_NAME = {name: labels for name, _, _, _, labels in STANDARD_FIELDS}
+
 bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
 
 TEXTS = {
@@ -21,12 +23,12 @@ TEXTS = {
            "verify": "Confirm my email address", "cancelled": "This registration is cancelled.", "position": "Position on the waiting list",
            "pending": "confirmation of your email address pending", "confirmed": "confirmed", "waitlisted": "on the waiting list",
            "attended": "attended", "saved": "Your details were saved.", "when": "When", "where": "Where", "online": "Online",
-           "errors": "Please correct the fields marked below.", "confirm_cancel": "Yes, cancel my registration"},
+           "errors": "Please correct the fields marked below.", "confirm_cancel": "Cancel your registration? Your seat will go to the next person on the waiting list."},
     "fr": {"title": "Votre inscription", "status": "Statut", "save": "Enregistrer mes informations", "cancel": "Annuler mon inscription",
            "verify": "Confirmer mon adresse électronique", "cancelled": "Cette inscription est annulée.", "position": "Rang sur la liste d'attente",
            "pending": "en attente de confirmation de votre adresse", "confirmed": "confirmée", "waitlisted": "sur liste d'attente",
            "attended": "présent", "saved": "Vos informations ont été enregistrées.", "when": "Quand", "where": "Où", "online": "En ligne",
-           "errors": "Veuillez corriger les champs signalés ci-dessous.", "confirm_cancel": "Oui, annuler mon inscription"},
+           "errors": "Veuillez corriger les champs signalés ci-dessous.", "confirm_cancel": "Annuler votre inscription ? Votre place ira à la prochaine personne sur la liste d'attente."},
 }
 
 
@@ -44,6 +46,7 @@ def _page(token: str, errors: dict[str, list[str]] | None = None, notice: str | 
         event=operations.event_summary(registration.event, with_join_url=registration.status in ("confirmed", "attended")),
         position=operations.waitlist_position(registration),
         fields=fields,
+        language_label=pick(STANDARD_FIELDS_BY_NAME["language"], language),
         languages=LANGUAGE_NAMES,
         errors=errors or {},
         notice=notice,

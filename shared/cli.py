@@ -30,6 +30,15 @@ def migrate(services: tuple[str, ...]) -> None:
         click.echo(f"{service}: database up to date")
 
 
+@main.command()
+def seed() -> None:
+    """Add the development catalogue (the seed publication) to the orders database."""
+    from services.orders.seed import seed_database
+
+    added = seed_database(load_settings().database_url("orders"))
+    click.echo(f"orders: added {', '.join(added)}" if added else "orders: catalogue already seeded")
+
+
 @main.group()
 def staff() -> None:
     """Staff accounts."""
@@ -78,6 +87,20 @@ def relay(services: tuple[str, ...], interval: float) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo(f"outbox relay for {', '.join(engines)} -> {settings.redis_url}")
     run_relay(engines, make_broker(settings.redis_url), stop, poll_interval=interval)
+
+
+@main.command()
+def anonymise() -> None:
+    """Anonymise registrations older than RETENTION_DAYS after their event (run it daily)."""
+    from services.registration import create_app
+    from services.registration.privacy import anonymise_expired
+    from shared.db import db
+
+    settings = load_settings()
+    with create_app(settings).app_context():
+        count = anonymise_expired(settings.retention_days)
+        db.session.commit()
+    click.echo(f"{count} registration(s) anonymised")
 
 
 @main.command()

@@ -6,7 +6,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.registration import exports, operations
+from services.registration import exports, operations, privacy
 from services.registration.forms import form_description
 from services.registration.members import find_member, import_csv, save_organisation
 from services.registration.models import SEATED, WAITLISTED, Event, MemberOrganisation, Registration
@@ -321,6 +321,23 @@ def import_members(query: dict):
     else:
         db.session.commit()
     return {"message": "Dry run: nothing was written." if query["dry_run"] else "Imported.", **report.as_dict()}
+
+
+@blp.route("/personal-data")
+class PersonalData(MethodView):
+    @staff_required("admin")
+    @blp.arguments(LookupQuery, location="query")
+    def get(self, query: dict):
+        """Everything stored about a person (access request)."""
+        return privacy.export_person(query["email"])
+
+    @staff_required("admin")
+    @blp.arguments(LookupQuery, location="query")
+    def delete(self, query: dict):
+        """Erase a person: their upcoming places are cancelled and every record anonymised."""
+        count = privacy.erase_person(query["email"])
+        db.session.commit()
+        return {"anonymised": count}
 
 
 @blp.route("/staff/me")

@@ -1,0 +1,74 @@
+"""Personal data: export and erasure on request, anonymisation after the retention period.
+
+Anonymising keeps what statistics need (event, status, country, member organisation,
+dates) and removes everything that names or reaches a person.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.registration import operations
+from services.registration.models import ACTIVE, ATTENDED, Event, Registration
+from shared.db import db, utcnow
+
+
+def registrations_of(email: str) -> list[Registration]:
+    return list(db.session.scalars(
+        sa.select(Registration).where(Registration.email == email.strip().lower()).order_by(Registration.created_at)
+    ))
+
+
+def export_person(email: str) -> dict[str, Any]:
+    """Everything stored about the person with `email` (the answer to an access request)."""
+    return {
+        "email": email.strip().lower(),
+        "registrations": [
+            {
+                "event": registration.event.slug,
+                "event_title": registration.event.title,
+                "status": registration.status,
+                **{name: getattr(registration, name) for name in (
+                    "first_name", "last_name", "organisation", "position", "city", "country", "language", "answers", "consent_version",
+                )},
+                "consented_at": registration.consented_at.isoformat(),
+                "created_at": registration.created_at.isoformat(),
+                "checked_in_at": registration.checked_in_at.isoformat() if registration.checked_in_at else None,
+            }
+            for registration in registrations_of(email)
+        ],
+    }
+
+
+def anonymise(registration: Registration) -> None:
+    """Remove the person from `registration`; an upcoming place is cancelled first (freeing the seat)."""
+    if registration.status in ACTIVE and registration.status != ATTENDED and registration.event.ends_at > utcnow():
+        operations.cancel(registration)
+    registration.first_name = "-"
+    registration.last_name = "-"
+    registration.email = f"anonymised-{registration.public_id}@invalid"
+    registration.organisation = registration.position = registration.city = None
+    registration.answers = {}
+    registration.anonymised_at = utcnow()
+
+
+def erase_person(email: str) -> int:
+    """Anonymise every registration of `email`; returns how many."""
+    registrations = registrations_of(email)
+    for registration in registrations:
+        anonymise(registration)
+    return len(registrations)
+
+
+def anonymise_expired(retention_days: int, now: dt.datetime | None = None) -> int:
+    """Anonymise registrations of events that ended more than `retention_days` ago."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
+    expired = list(db.session.scalars(
+        sa.select(Registration).join(Registration.event)
+        .where(Event.ends_at < cutoff, Registration.anonymised_at.is_(None))
+    ))
+    for registration in expired:
+        anonymise(registration)
+    return len(expired)

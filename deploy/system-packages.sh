@@ -3,7 +3,10 @@
 # checks, Chromium for browser tests). Installs only what is missing; needs root or sudo.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core poppler-utils)
-if [ "${1:-}" = "--browser" ]; then packages+=(chromium); fi
+case "${1:-}" in
+  --browser) packages+=(chromium) ;;
+  --bench) packages+=(wrk) ;;
+esac
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -32,7 +32,8 @@ test-postgresql: $(STAMP)
 test-sqlite: $(STAMP)
 	TEST_DATABASE=sqlite $(PYTEST) tests -m "not postgresql_only"
 
-bench: $(STAMP) system-packages
+bench: $(STAMP)
+	@./deploy/system-packages.sh --bench
 	$(PYTHON) bench/run.py
 
 clean:

@@ -14,10 +14,12 @@ from shared.db import db
 CSV_COLUMNS = ("name", "country", "domains")
 
 
-def find_member(email: str) -> MemberOrganisation | None:
-    """The active member organisation `email` belongs to: an explicit address first, then
-    the most specific of its domain and parent domains (`policia.madrid.es` belongs to
-    `madrid.es`). One query: it runs on every registration."""
+def member_organisation_id(email: str) -> sa.ScalarSelect:
+    """A subquery: the id of the active member organisation `email` belongs to, or NULL.
+
+    An explicit address wins, then the most specific of the address's domain and parent
+    domains (`policia.madrid.es` belongs to `madrid.es`).
+    """
     email = email.strip().lower()
     parts = email.rpartition("@")[2].split(".")
     candidates = [".".join(parts[index:]) for index in range(len(parts) - 1)]
@@ -26,13 +28,19 @@ def find_member(email: str) -> MemberOrganisation | None:
     )
     by_domain = sa.select(MemberDomain.organisation_id, sa.func.length(MemberDomain.domain)).where(MemberDomain.domain.in_(candidates))
     matches = sa.union_all(by_address, by_domain).subquery()
-    return db.session.scalar(
-        sa.select(MemberOrganisation)
+    return (
+        sa.select(MemberOrganisation.id)
         .join(matches, matches.c.organisation_id == MemberOrganisation.id)
         .where(MemberOrganisation.active.is_(True))
         .order_by(matches.c.rank.desc())
         .limit(1)
+        .scalar_subquery()
     )
+
+
+def find_member(email: str) -> MemberOrganisation | None:
+    """The active member organisation `email` belongs to (see `member_organisation_id`)."""
+    return db.session.scalar(sa.select(MemberOrganisation).where(MemberOrganisation.id == member_organisation_id(email)))
 
 
 def normalise_domain(domain: str) -> str:

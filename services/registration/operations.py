@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 
 from services.registration.forms import clean_answers, pick, validate_extra_field_definitions
-from services.registration.members import find_member
+from services.registration.members import member_organisation_id
 from services.registration.models import (
     ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
 )
@@ -252,23 +252,34 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
     A second submission for the same email returns the existing active registration.
     Raises NotFound, Conflict (closed, organisation cap) or Forbidden (members only).
     """
-    event = get_event(slug)
+    email = data["email"].strip().lower()
+    # One round trip for what the decision needs: the event, an earlier registration of
+    # this email, and the member organisation of the address.
+    found = db.session.execute(
+        sa.select(
+            Event,
+            sa.select(Registration.id).where(
+                Registration.event_id == Event.id, Registration.email == email, Registration.status.in_(ACTIVE)
+            ).scalar_subquery(),
+            member_organisation_id(email),
+        ).where(Event.slug == slug, Event.published.is_(True))
+    ).first()
+    if found is None:
+        raise NotFound(f"No event '{slug}'.", {"slug": ["Unknown event."]})
+    event, existing_id, organisation_id = found
     now = utcnow()
     reason = registration_closed_reason(event, now)
     if reason:
         raise Conflict(reason, {"event": [reason]})
     answers = clean_answers(event.extra_fields or [], data.pop("answers", None) or {})
-    email = data["email"].strip().lower()
-    existing = _active_registration(event, email)
-    if existing is not None:
-        return existing, False
-    organisation = find_member(email)
-    if event.members_only and organisation is None:
+    if existing_id is not None:
+        return db.session.get(Registration, existing_id), False
+    if event.members_only and organisation_id is None:
         contact = settings().contact_email
         message = f"This event is reserved for Efus members. To take part, please contact {contact}."
         raise Forbidden(message, {"email": [f"Not an address of an Efus member organisation; contact {contact}."]})
-    if event.max_per_organisation is not None and organisation is not None:
-        _check_organisation_cap(event, organisation)
+    if event.max_per_organisation is not None and organisation_id is not None:
+        _check_organisation_cap(event, db.session.get(MemberOrganisation, organisation_id))
     registration = Registration(
         public_id=uuid.uuid4().hex,
         event=event,
@@ -276,7 +287,7 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
         answers=answers,
         consent_version=settings().consent_version,
         consented_at=now,
-        member_organisation_id=organisation.id if organisation else None,
+        member_organisation_id=organisation_id,
         created_at=now,
         revision=1,
         **{name: data.get(name) for name in ("first_name", "last_name", "organisation", "position", "city", "country", "language")},

@@ -1,0 +1,60 @@
+"""What every service offers: health, readiness, OpenAPI, JSON errors, production safety."""
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from shared.config import ConfigurationError, load_settings
+from shared.migrations import migrated_services
+
+
+@pytest.fixture(params=migrated_services())
+def service_client(request, settings, clean):
+    app = importlib.import_module(f"services.{request.param}").create_app(settings)
+    return app.test_client()
+
+
+def test_health_readiness_and_openapi(service_client):
+    assert service_client.get("/healthz").json["status"] == "ok"
+    ready = service_client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "broker": "ok"}
+    spec = service_client.get("/openapi.json").json
+    assert spec["openapi"].startswith("3.") and spec["paths"]
+
+
+def test_unknown_route_answers_json(service_client):
+    response = service_client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.json["message"]
+
+
+def test_readiness_reports_a_broker_outage(environ, clean):
+    from services.registration import create_app
+
+    app = create_app(load_settings({**environ, "REDIS_URL": "redis://127.0.0.1:1/0"}))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503 and response.json["checks"]["broker"].startswith("error")
+
+
+def test_production_refuses_a_default_or_short_secret(environ):
+    with pytest.raises(ConfigurationError):
+        load_settings({**environ, "EUPOLNET_ENV": "production", "SECRET_KEY": ""})
+    with pytest.raises(ConfigurationError):
+        load_settings({**environ, "EUPOLNET_ENV": "production", "SECRET_KEY": "short"})
+    assert load_settings({**environ, "EUPOLNET_ENV": "production", "SECRET_KEY": "x" * 40}).production
+
+
+def test_staff_create_prints_a_token_that_works(environ, databases, clean, monkeypatch):
+    from click.testing import CliRunner
+
+    from services.registration import create_app
+    from shared.cli import main
+
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["staff", "create", "Secretariat@efus.eu", "--role", "events"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    client = create_app(load_settings(environ)).test_client()
+    me = client.get("/api/v1/staff/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json == {"id": 1, "email": "secretariat@efus.eu", "role": "events"}

@@ -4,7 +4,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST  := $(PYTHON) -m pytest -p no:cacheprovider
 
-.PHONY: run test test-postgresql test-sqlite bench system-packages clean
+.PHONY: run test test-postgresql test-sqlite bench system-packages browser-packages test-plone clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -15,11 +15,18 @@ $(STAMP): pyproject.toml
 system-packages:
 	@./deploy/system-packages.sh
 
+# The browser tests (tests/embed): Debian's Chromium, and axe-core from package-lock.json.
+browser-packages:
+	@./deploy/system-packages.sh --browser
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
 run: $(STAMP) system-packages
 	$(VENV)/bin/eupolnet run
 
 # The whole suite on PostgreSQL, then the service suites again on SQLite.
-test: $(STAMP) system-packages
+test: $(STAMP) browser-packages node_modules/.package-lock.json
 	@$(MAKE) --no-print-directory test-postgresql
 	@$(MAKE) --no-print-directory test-sqlite
 
@@ -32,9 +39,17 @@ test-postgresql: $(STAMP)
 test-sqlite: $(STAMP)
 	TEST_DATABASE=sqlite $(PYTEST) tests -m "not postgresql_only"
 
+# The Plone add-on (plugins/eupolnet.plone) in a real Plone 6.2 site and Chromium. Its own CI
+# step: Plone lives in var/plone-venv (pinned by the add-on's constraints.txt, rebuilt when
+# the pins change), never in the services' venv.
+test-plone: $(STAMP)
+	@./deploy/system-packages.sh --browser
+	$(PYTHON) plugins/eupolnet.plone/tests/plone_instance.py
+	$(PYTEST) plugins/eupolnet.plone/tests
+
 bench: $(STAMP)
 	@./deploy/system-packages.sh --bench
 	$(PYTHON) bench/run.py
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3* var/redis var/mail
+	rm -rf $(VENV) node_modules var/*.sqlite3* var/redis var/mail var/screenshots

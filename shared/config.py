@@ -16,6 +16,9 @@ VAR_DIR = Path(os.environ.get("EUPOLNET_VAR_DIR", ROOT / "var"))
 DEFAULT_SECRET = "dev-secret-change-me"
 SERVICES = ("registration", "orders", "notify")
 DEFAULT_PORTS = {"registration": 8001, "orders": 8002, "notify": 8003}
+#: Development placeholders for what invoices print; the orders service refuses them in production.
+DEVELOPMENT_SIRET = "00000000000000"
+DEVELOPMENT_IBAN = "FR7630006000011234567890189"
 
 
 class ConfigurationError(RuntimeError):
@@ -48,6 +51,13 @@ class Settings:
     consent_version: str = "2026-01"
     retention_days: int = 730
     reminder_hours: int = 24
+    #: printed on invoices and credit notes, and sent in their Factur-X XML
+    invoice_seller_siret: str = DEVELOPMENT_SIRET
+    invoice_vat_wording: str = "TVA non applicable – VAT not applicable"
+    invoice_bank_holder: str = "Forum européen pour la sécurité urbaine"
+    invoice_bank_iban: str = DEVELOPMENT_IBAN
+    invoice_bank_bic: str = "AGRIFRPPXXX"
+    invoice_payment_days: int = 30
 
     @property
     def production(self) -> bool:
@@ -95,6 +105,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         consent_version=environ.get("CONSENT_VERSION") or "2026-01",
         retention_days=int(environ.get("RETENTION_DAYS") or 730),
         reminder_hours=int(environ.get("REMINDER_HOURS") or 24),
+        invoice_seller_siret=(environ.get("INVOICE_SELLER_SIRET") or DEVELOPMENT_SIRET).replace(" ", ""),
+        invoice_vat_wording=environ.get("INVOICE_VAT_WORDING") or Settings.invoice_vat_wording,
+        invoice_bank_holder=environ.get("INVOICE_BANK_HOLDER") or Settings.invoice_bank_holder,
+        invoice_bank_iban=(environ.get("INVOICE_BANK_IBAN") or DEVELOPMENT_IBAN).replace(" ", "").upper(),
+        invoice_bank_bic=(environ.get("INVOICE_BANK_BIC") or Settings.invoice_bank_bic).strip().upper(),
+        invoice_payment_days=int(environ.get("INVOICE_PAYMENT_DAYS") or 30),
     )
     check(settings)
     return settings

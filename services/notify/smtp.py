@@ -6,21 +6,21 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Literal
 
-TlsMode = Literal["none", "starttls", "implicit"]
+TlsMode = Literal["none", "starttls", "ssl"]  # the values of SMTP_TLS
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str = "localhost"
     port: int = 25
-    tls: TlsMode = "none"  # "starttls" upgrades a plain connection (587); "implicit" is TLS from the start (465)
+    tls: TlsMode = "none"  # "starttls" upgrades a plain connection (587); "ssl" is TLS from the start (465)
     user: str | None = None  # log in only when set
     password: str | None = None
     timeout: float = 30.0  # seconds, for connecting and for each reply
 
     def __post_init__(self) -> None:
-        if self.tls not in ("none", "starttls", "implicit"):
-            raise ValueError(f"SMTP TLS mode must be none, starttls or implicit, not {self.tls!r}")
+        if self.tls not in ("none", "starttls", "ssl"):
+            raise ValueError(f"SMTP TLS mode must be none, starttls or ssl, not {self.tls!r}")
 
 
 class DeliveryError(Exception):
@@ -46,7 +46,7 @@ def deliver(message: EmailMessage, settings: SmtpSettings) -> None:
     or PermanentDeliveryError otherwise.
     """
     try:
-        if settings.tls == "implicit":
+        if settings.tls == "ssl":
             connection = smtplib.SMTP_SSL(
                 settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
             )
@@ -90,5 +90,7 @@ def _by_code(code: int, reply: bytes | str) -> DeliveryError:
 
 def _refusal(refused: dict[str, tuple[int, bytes]]) -> DeliveryError:
     """All recipients refused: permanent if any refusal is, since retrying cannot change that."""
-    errors = [_by_code(code, f"{address}: {reply.decode(errors='replace')}") for address, (code, reply) in refused.items()]
+    errors = [
+        _by_code(code, f"{address}: {reply.decode(errors='replace')}") for address, (code, reply) in refused.items()
+    ]
     return next((error for error in errors if isinstance(error, PermanentDeliveryError)), errors[0])

@@ -215,9 +215,10 @@ def format_amount(cents: int, currency: str, language: str) -> str:
     """EN "EUR 1,016.00", FR "1 016,00 EUR"."""
     sign = "-" if cents < 0 else ""
     units, hundredths = divmod(abs(cents), 100)
+    grouped = f"{units:,}"
     if language == "fr":
-        return f"{sign}{units:,},{hundredths:02d} {currency}".replace(",", " ", units >= 1000)
-    return f"{sign}{currency} {units:,}.{hundredths:02d}"
+        return f"{sign}{grouped.replace(',', ' ')},{hundredths:02d} {currency}"
+    return f"{sign}{currency} {grouped}.{hundredths:02d}"
 
 
 def format_date(day: date, language: str) -> str:
@@ -313,7 +314,8 @@ def _party(parent: etree._Element, tag: str, party: Party) -> None:
         if party.contact_name:
             _el(contact, "ram:PersonName", party.contact_name)
         if party.telephone:
-            _el(_el(contact, "ram:TelephoneUniversalCommunication"), "ram:CompleteNumber", party.telephone)
+            phone = _el(contact, "ram:TelephoneUniversalCommunication")
+            _el(phone, "ram:CompleteNumber", party.telephone)
         if party.email:
             _el(_el(contact, "ram:EmailURIUniversalCommunication"), "ram:URIID", party.email)
     _address(node, party)

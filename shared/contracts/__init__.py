@@ -9,6 +9,7 @@ so a consumer never receives a shape it does not know.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from marshmallow import Schema
@@ -40,12 +41,21 @@ CONTRACTS: dict[str, Contract] = {
         Contract("registration.updated", 1, registration.RegistrationMessage),
         Contract("event.message", 1, registration.EventMessage),
         Contract("event.scheduled", 1, registration.EventScheduled),
+        Contract("event.reminder", 1, registration.RegistrationMessage),
         Contract("order.received", 1, orders.OrderMessage),
         Contract("invoice.issued", 1, orders.DocumentMessage),
         Contract("order.shipped", 1, orders.OrderMessage),
         Contract("credit_note.issued", 1, orders.DocumentMessage),
+        # Internal to the orders service: ask the member directory again for an unverified order.
+        Contract("order.membership_check", 1, orders.MembershipCheck, queue="orders"),
     )
 }
+
+
+@functools.cache
+def _validator(message_type: str) -> Schema:
+    """One schema instance per contract: building one costs more than validating with it."""
+    return CONTRACTS[message_type].schema()
 
 
 class UnknownMessageType(KeyError):
@@ -62,11 +72,10 @@ def make_envelope(message_type: str, key: str, data: dict, occurred_at: dt.datet
         contract = CONTRACTS[message_type]
     except KeyError:
         raise UnknownMessageType(message_type) from None
-    payload = contract.schema().load(data)
     return {
         "type": contract.type,
         "version": contract.version,
         "key": key,
         "occurred_at": occurred_at.isoformat(),
-        "data": contract.schema().dump(payload),
+        "data": _validator(contract.type).load(data),
     }

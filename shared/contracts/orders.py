@@ -40,3 +40,9 @@ class DocumentMessage(OrderMessage):
     """An invoice or credit note was issued; the PDF is fetched from the orders service."""
 
     document = fields.Nested(Document, required=True)
+
+
+class MembershipCheck(Schema):
+    """The member directory could not answer when the order came in: ask it again."""
+
+    order_id = fields.Integer(required=True)

@@ -4,6 +4,8 @@ import copy
 import email
 import shutil
 import socket
+import ssl
+import subprocess
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
@@ -104,7 +106,7 @@ def order_envelope(kind: str, lang: str = "en", **data: Any) -> dict:
 def envelope_for(kind: str, lang: str) -> dict:
     if kind in ORDER_TYPES:
         document = {"kind": "credit_note", "number": "2026-00002", "total_cents": -1600, "refers_to": "2026-00001"}
-        return order_envelope(kind, lang, document=document) if kind == "credit_note.issued" else order_envelope(kind, lang)
+        return order_envelope(kind, lang, **({"document": document} if kind == "credit_note.issued" else {}))
     return registration_envelope(kind, lang)
 
 
@@ -116,6 +118,8 @@ def free_port() -> int:
 
 class Mailbox:
     """aiosmtpd handler: keeps what it accepts, or answers with the reply set for a stage."""
+
+    settings: SmtpSettings  # how to reach it, set once it listens
 
     def __init__(self) -> None:
         self.envelopes: list = []
@@ -140,7 +144,7 @@ class Mailbox:
 
 def authenticate(server, session, envelope, mechanism: str, auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"mailer", b"s3cret")
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
 
 @pytest.fixture
@@ -156,7 +160,7 @@ def mailbox():
 
 
 def body(message: EmailMessage, subtype: str) -> str:
-    return message.get_body((subtype,)).get_content()
+    return message.get_body((subtype,)).get_content().replace("\r\n", "\n")  # CRLF after SMTP
 
 
 def attachments(message: EmailMessage) -> dict[str, EmailMessage]:
@@ -237,7 +241,7 @@ def test_academy_in_french_shows_dates_in_the_event_time_zone(mailbox):
     assert event["DTSTART"].dt == datetime(2027, 3, 10, 8, 0, tzinfo=ZoneInfo("Europe/Lisbon"))
     assert str(event["LOCATION"]) == "Hôtel de Ville, Lisbon"
     assert "URL" not in event
-    assert b"DTSTART;TZID=Europe/Lisbon:20270310T080000" in attachments(received)["event.ics"].get_content()
+    assert "DTSTART;TZID=Europe/Lisbon:20270310T080000" in attachments(received)["event.ics"].get_content()
 
 
 def test_join_link_appears_nowhere_when_not_given(mailbox):
@@ -314,7 +318,8 @@ def test_template_folders_hold_the_same_files_for_each_language():
     root = Path(emails.__file__).with_name("templates") / "notify"
     names = {lang: sorted(path.name for path in (root / lang).iterdir()) for lang in ("en", "fr")}
     assert names["en"] == names["fr"]
-    assert {name.split(".subject.txt")[0] for name in names["en"] if name.endswith(".subject.txt")} == EVENT_TYPES | ORDER_TYPES
+    subjects = {name.removesuffix(".subject.txt") for name in names["en"] if name.endswith(".subject.txt")}
+    assert subjects == EVENT_TYPES | ORDER_TYPES
 
 
 # --- languages -------------------------------------------------------------------------
@@ -324,7 +329,8 @@ def test_template_folders_hold_the_same_files_for_each_language():
     (None, "en"), ("", "en"), ("../fr", "en"), ("fr/../../etc", "en"),
 ])
 def test_language_falls_back_to_english(requested, used):
-    assert compose(registration_envelope("registration.confirmed", requested), mail_from=MAIL_FROM)["Content-Language"] == used
+    message = compose(registration_envelope("registration.confirmed", requested), mail_from=MAIL_FROM)
+    assert message["Content-Language"] == used
 
 
 def test_adding_a_language_is_adding_files(tmp_path, monkeypatch):
@@ -469,6 +475,44 @@ def test_login_with_the_configured_credentials(mailbox):
     with pytest.raises(PermanentDeliveryError) as raised:
         deliver(message, SmtpSettings(host="127.0.0.1", port=mailbox.settings.port, user="mailer", password="wrong"))
     assert raised.value.code == 535
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    if not shutil.which("openssl"):
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize("tls", ["starttls", "ssl"])
+def test_tls_modes_encrypt_and_verify_the_server(certificate, monkeypatch, tls):
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    # STARTTLS: the server refuses mail before the upgrade; ssl: it speaks TLS from the start.
+    options = {"tls_context": server_context, "require_starttls": True} if tls == "starttls" else {
+        "ssl_context": server_context}
+    handler = Mailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    try:
+        settings = SmtpSettings(host="127.0.0.1", port=controller.port, tls=tls, timeout=5)
+        message = compose(registration_envelope("registration.confirmed"), mail_from=MAIL_FROM)
+        with pytest.raises(TemporaryDeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+            deliver(message, settings)  # a certificate nobody vouches for
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now trusted, as a real CA-signed one would be
+        deliver(message, settings)
+    finally:
+        controller.stop()
+    assert len(handler.envelopes) == 1
 
 
 def test_unknown_tls_mode_fails_loudly():

@@ -38,11 +38,6 @@ PUBLICATION = "Police-Population Relations: Challenges, Local Practices and Reco
 SELLER = replace(EFUS_SELLER, legal_id="12345678900011")  # made-up SIRET
 
 
-@pytest.fixture(autouse=True)
-def clean_databases() -> None:
-    """Replaces the suite-wide autouse fixture: these tests need no database or Redis."""
-
-
 def make_invoice() -> BillingDocument:
     return BillingDocument(
         kind="invoice",
@@ -156,7 +151,8 @@ def test_invoice_xml_carries_amounts_and_vat_exemption() -> None:
     assert xml.findtext(".//ram:DuePayableAmount", namespaces=CII) == "16.00"
     assert xml.findtext(".//ram:TaxTotalAmount", namespaces=CII) == "0.00"
     assert xml.findtext(".//ram:BilledQuantity", namespaces=CII) == "2"
-    assert xml.findtext(".//ram:IncludedNote/ram:Content", namespaces=CII) == "3 free copies (member)"
+    note = xml.findtext(".//ram:IncludedNote/ram:Content", namespaces=CII)
+    assert note == "3 free copies (member)"
     tax = xml.find("rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
                    "ram:ApplicableTradeTax", namespaces=CII)
     assert tax.findtext("ram:CategoryCode", namespaces=CII) == "O"
@@ -256,6 +252,8 @@ def test_render_fails_loudly_on_a_missing_packaged_file() -> None:
     (5, "fr", "0,05 EUR"),
     (101600, "en", "EUR 1,016.00"),
     (101600, "fr", "1 016,00 EUR"),
+    (123456789, "fr", "1 234 567,89 EUR"),
+    (-1600, "en", "-EUR 16.00"),
 ])
 def test_amounts_follow_the_language(cents: int, language: str, expected: str) -> None:
     assert format_amount(cents, "EUR", language) == expected

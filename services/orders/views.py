@@ -1,0 +1,171 @@
+"""Routes of the orders API: load, check access, call one operation, commit, answer."""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy.orm import selectinload
+
+from services.orders import operations
+from services.orders.models import BillingDocument, CreditNote, Invoice, Order, Publication
+from services.orders.schemas import (
+    DocumentOut, DocumentQuery, OrderCreated, OrderIn, OrderOut, OrderQuery, PublicationIn, PublicationOut, PublicationPatch,
+)
+from shared.auth import current_staff, staff_required
+from shared.db import db
+from shared.errors import Forbidden, NotFound
+
+blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Publications, orders, invoices and credit notes")
+
+ROLE = "publications"
+
+
+# --- publications ----------------------------------------------------------------------
+
+@blp.route("/publications")
+class Publications(MethodView):
+    @blp.response(200, PublicationOut(many=True))
+    def get(self):
+        """The publications that can be ordered."""
+        return db.session.scalars(sa.select(Publication).where(Publication.active.is_(True)).order_by(Publication.slug)).all()
+
+    @staff_required(ROLE)
+    @blp.arguments(PublicationIn)
+    @blp.response(201, PublicationOut)
+    def post(self, data: dict):
+        publication = operations.create_publication(data)
+        db.session.commit()
+        return publication
+
+
+@blp.route("/publications/<slug>")
+class PublicationItem(MethodView):
+    @blp.response(200, PublicationOut)
+    def get(self, slug: str):
+        return operations.get_publication(slug)
+
+    @staff_required(ROLE)
+    @blp.arguments(PublicationPatch(partial=True))
+    @blp.response(200, PublicationOut)
+    def patch(self, changes: dict, slug: str):
+        """Change the stock, the titles or whether it can be ordered."""
+        publication = operations.update_publication(operations.get_publication(slug, active_only=False), changes)
+        db.session.commit()
+        return publication
+
+
+# --- orders ----------------------------------------------------------------------------
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @staff_required(ROLE)
+    @blp.arguments(OrderQuery, location="query")
+    @blp.response(200, OrderOut(many=True))
+    def get(self, query: dict):
+        """Orders, newest first (`?status=`, `?membership=unverified`)."""
+        statement = sa.select(Order).order_by(Order.id.desc())
+        for name in ("status", "membership"):
+            if query.get(name):
+                statement = statement.where(getattr(Order, name) == query[name])
+        return db.session.scalars(statement).all()
+
+    @blp.arguments(OrderIn)
+    @blp.response(201, OrderCreated)
+    def post(self, data: dict):
+        """Order copies. The embedded web form leaves out `channel`; staff entering an order
+        that came by post, email or fax give it, with their token."""
+        if data["channel"] != "web" and not current_staff().may(ROLE):
+            raise Forbidden(f"This needs the '{ROLE}' role.", {"channel": ["Only staff enter orders from other channels."]})
+        order = operations.place_order(data)
+        db.session.commit()
+        return order
+
+
+@blp.route("/orders/<int:order_id>")
+@staff_required(ROLE)
+@blp.response(200, OrderOut)
+def get_order(order_id: int):
+    return operations.get_order(order_id)
+
+
+def _staff_action(path: str, action: Callable[[Order], object]) -> None:
+    """Route `POST /orders/<id>/<path>` to `action`, one of the life-cycle operations."""
+
+    def view(order_id: int):
+        order = operations.get_order(order_id)
+        action(order)
+        db.session.commit()
+        return order
+
+    view.__name__ = f"order_{path.replace('-', '_')}"
+    view.__doc__ = action.__doc__
+    blp.route(f"/orders/<int:order_id>/{path}", methods=["POST"])(
+        staff_required(ROLE)(blp.response(200, OrderOut)(view))
+    )
+
+
+for _path, _action in (("approve", operations.approve), ("invoice", operations.issue_invoice),
+                       ("mark-paid", operations.mark_paid), ("ship", operations.ship), ("cancel", operations.cancel)):
+    _staff_action(_path, _action)
+
+
+# --- invoices and credit notes ---------------------------------------------------------
+
+def _pdf(document: BillingDocument) -> Response:
+    """The PDF exactly as stored when the document was issued."""
+    return Response(
+        document.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{document.kind.replace("_", "-")}-{document.number}.pdf"',
+            "ETag": f'"{document.sha256}"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+@blp.route("/orders/<int:order_id>/invoice.pdf")
+@staff_required(ROLE)
+def order_invoice_pdf(order_id: int):
+    invoice = operations.get_order(order_id).invoice
+    if invoice is None:
+        raise NotFound(f"Order {order_id} has no invoice.", {"id": ["No invoice issued for this order."]})
+    return _pdf(invoice)
+
+
+def _documents(model: type[BillingDocument], query: dict) -> list[BillingDocument]:
+    statement = sa.select(model).options(selectinload(model.order)).order_by(model.year, model.sequence)
+    if query.get("year"):
+        statement = statement.where(model.year == query["year"])
+    return list(db.session.scalars(statement))
+
+
+@blp.route("/invoices")
+@staff_required(ROLE)
+@blp.arguments(DocumentQuery, location="query")
+@blp.response(200, DocumentOut(many=True))
+def list_invoices(query: dict):
+    return _documents(Invoice, query)
+
+
+@blp.route("/credit-notes")
+@staff_required(ROLE)
+@blp.arguments(DocumentQuery, location="query")
+@blp.response(200, DocumentOut(many=True))
+def list_credit_notes(query: dict):
+    return _documents(CreditNote, query)
+
+
+@blp.route("/invoices/<number>.pdf")
+@staff_required(ROLE)
+def invoice_pdf(number: str):
+    return _pdf(operations.get_document(Invoice, number))
+
+
+@blp.route("/credit-notes/<number>.pdf")
+@staff_required(ROLE)
+def credit_note_pdf(number: str):
+    return _pdf(operations.get_document(CreditNote, number))

@@ -1,0 +1,433 @@
+/* EU-POLNET embedded forms, for any CMS page.
+ *
+ *   <div data-eupolnet-event="SLUG" data-lang="fr"></div>          registration for an event
+ *   <div data-eupolnet-publication="SLUG" data-lang="fr"></div>    order form of a publication
+ *   <script src="{REGISTRATION_URL}/embed.js" defer></script>
+ *
+ * Each element gets its form in a shadow root, so the page's CSS and ours leave each other
+ * alone; the page themes the form with CSS custom properties (--eupolnet-accent,
+ * --eupolnet-accent-text, --eupolnet-font, --eupolnet-font-size, --eupolnet-text,
+ * --eupolnet-background, --eupolnet-border, --eupolnet-error, --eupolnet-focus,
+ * --eupolnet-radius, --eupolnet-max-width). Submissions are JSON sent with fetch and no
+ * cookies; the services accept them only from the origins they list (CORS).
+ * Optional attributes: data-orders-url (where the orders service is, for publications).
+ */
+(() => {
+  "use strict";
+
+  /* The registration service fills this in when it serves the file (services/registration/embed.py). */
+  const CONFIG = {};
+
+  const script = document.currentScript || document.querySelector('script[src$="/embed.js"]');
+  const BASE = new URL(".", script.src).href.replace(/\/$/, "");
+  const SELECTOR = "[data-eupolnet-event], [data-eupolnet-publication]";
+
+  const STYLE = `
+    :host { display: block; }
+    .eupolnet { all: initial; display: block; box-sizing: border-box; max-width: var(--eupolnet-max-width, 40em);
+      padding: 1.25em; border: 1px solid var(--eupolnet-border, #c4c4c4); border-radius: var(--eupolnet-radius, 6px);
+      background: var(--eupolnet-background, #fff); color: var(--eupolnet-text, #1a1a1a);
+      font-family: var(--eupolnet-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+      font-size: var(--eupolnet-font-size, 16px); line-height: 1.5; text-align: start; }
+    *, *::before, *::after { box-sizing: border-box; }
+    h2 { font-size: 1.4em; line-height: 1.25; margin: 0 0 .4em; font-weight: 700; }
+    h3 { font-size: 1.15em; line-height: 1.3; margin: 0 0 .4em; font-weight: 700; }
+    p { margin: 0 0 .75em; }
+    ul { margin: 0; padding-inline-start: 1.25em; }
+    .meta { color: var(--eupolnet-muted, #4a4a4a); }
+    .field { margin: 0 0 1em; }
+    label { display: block; font-weight: 600; margin: 0 0 .25em; }
+    input, select, textarea { font: inherit; color: inherit; background: #fff; width: 100%; min-height: 2.75em; margin: 0;
+      padding: .45em .6em; border: 1px solid var(--eupolnet-input-border, #6b6b6b); border-radius: 4px; }
+    textarea { min-height: 5em; resize: vertical; }
+    .check { display: flex; gap: .6em; align-items: flex-start; }
+    .check input { flex: none; width: 1.3em; height: 1.3em; min-height: 0; margin: .1em 0 0; accent-color: var(--eupolnet-accent, #00507a); }
+    .check label { font-weight: 400; margin: 0; }
+    [aria-invalid="true"] { border: 2px solid var(--eupolnet-error, #b00020); }
+    .req { color: var(--eupolnet-error, #b00020); }
+    .error { color: var(--eupolnet-error, #b00020); font-weight: 600; margin: .25em 0 0; }
+    button { font: inherit; font-weight: 600; margin: 0; padding: .65em 1.4em; border-radius: 4px; cursor: pointer;
+      border: 2px solid var(--eupolnet-accent, #00507a); background: var(--eupolnet-accent, #00507a);
+      color: var(--eupolnet-accent-text, #fff); }
+    button[aria-disabled="true"] { opacity: .75; cursor: progress; }
+    a { color: inherit; text-decoration: underline; }
+    :focus-visible { outline: 3px solid var(--eupolnet-focus, #1a1a1a); outline-offset: 2px; }
+    .summary { border: 3px solid var(--eupolnet-error, #b00020); padding: 1em; margin: 0 0 1.25em; }
+    .summary a { color: var(--eupolnet-error, #b00020); font-weight: 600; }
+    .summary:empty { border: 0; padding: 0; margin: 0; }
+    .note { background: #eef2f6; padding: .6em .8em; border-radius: 4px; }
+    .outcome { border-inline-start: 6px solid var(--eupolnet-success, #1e7b34); background: #f0f7f1; padding: 1em; }
+    .outcome.waiting { border-color: #8a5a00; background: #fdf6e7; }
+    .outcome p:last-child, .summary p:last-child { margin-bottom: 0; }
+    .hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
+    [hidden] { display: none; }
+  `;
+
+  /* --- small helpers ------------------------------------------------------------------ */
+
+  /** An element with attributes (false/null ones left out) and children. */
+  function h(tag, attributes = {}, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === false || value === null || value === undefined) continue;
+      if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+      else element.setAttribute(name, value === true ? "" : String(value));
+    }
+    put(element, ...children);
+    return element;
+  }
+
+  /** Replace the children of `parent` (arrays flattened, empty entries left out). */
+  function put(parent, ...children) {
+    parent.replaceChildren(...children.flat(3).filter((child) => child !== null && child !== undefined && child !== false));
+  }
+
+  function textsFor(language) {
+    return { ...CONFIG.texts.en, ...(CONFIG.texts[language] || {}) };
+  }
+
+  /** A text of the services (English) as the person reads it (CONFIG.messages). */
+  function translate(message, language) {
+    for (const [pattern, versions] of CONFIG.messages) {
+      const found = new RegExp(pattern).exec(message);
+      if (found) return (versions[language] || versions.en).replace(/\{(\d)\}/g, (_, group) => found[Number(group)]);
+    }
+    return message;
+  }
+
+  /** The locale for dates and amounts: Efus writes British English. */
+  function locale(language) {
+    return language === "en" ? "en-GB" : language;
+  }
+
+  function pick(texts, language) {
+    return (texts && (texts[language] || texts.en || Object.values(texts)[0])) || "";
+  }
+
+  /** A label short enough for the error summary (the consent wording is a paragraph). */
+  function shorten(label, length = 60) {
+    return label.length <= length ? label : `${label.slice(0, label.lastIndexOf(" ", length - 1))}…`;
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url, { credentials: "omit", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    return response.json();
+  }
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST",
+      mode: "cors",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+  }
+
+  function countryChoices(language) {
+    const names = new Intl.DisplayNames([language, "en"], { type: "region" });
+    return CONFIG.countries
+      .map((code) => ({ value: code, label: names.of(code) || code }))
+      .sort((a, b) => a.label.localeCompare(b.label, locale(language)));
+  }
+
+  /* --- the two kinds of form ---------------------------------------------------------
+   * A kind loads what it needs and returns a form: { title, details, notes, closed (why it
+   * takes nothing now, or null), fields, submitLabel, submit(values) -> Promise<Response>,
+   * outcome(body, values, created) -> {title, lines, waiting} for a success,
+   * refusal(status, body) -> {title, lines, keepForm} | null for a refusal worth its own words,
+   * fieldOf(errorName) -> the field an error of the service is about }.
+   */
+
+  async function registrationForm(slug, language, t) {
+    const description = await getJSON(`${BASE}/api/v1/events/${encodeURIComponent(slug)}/form?lang=${language}`);
+    const event = description.event;
+    const dates = new Intl.DateTimeFormat(locale(language), { dateStyle: "full", timeStyle: "short", timeZone: event.timezone });
+    const when = dates.formatRange(new Date(event.starts_at), new Date(event.ends_at));
+    let closed = null;
+    if (description.closed_reason) {
+      const opens = event.registration_opens_at && new Date(event.registration_opens_at);
+      closed = opens && opens > new Date()
+        ? fill(t.opens, { date: dates.format(opens) })
+        : t.closed;
+    }
+    return {
+      title: pick(event.title, language),
+      details: [`${t.when} ${when} (${event.timezone})`, `${t.where} ${event.online ? t.online : event.venue || ""}`],
+      notes: [event.members_only && t.members_only, description.full && t.full].filter(Boolean),
+      closed,
+      fields: description.fields.map((field) => (field.type === "country" ? { ...field, choices: countryChoices(language) } : field)),
+      submitLabel: t.submit_register,
+      submit(values) {
+        const data = { answers: {} };
+        for (const [name, value] of Object.entries(values)) {
+          if (name.startsWith("answers.")) data.answers[name.slice("answers.".length)] = value;
+          else data[name] = value;
+        }
+        return postJSON(description.submit_url || `${BASE}/api/v1/events/${encodeURIComponent(slug)}/registrations`, data);
+      },
+      outcome(body, values, created) {
+        const lines = [fill(t[body.status], { email: values.email })];
+        if (!created) lines.unshift(t.already);
+        return { title: t[`${body.status}_title`], lines, waiting: body.status !== "confirmed" };
+      },
+      refusal(status, body) {
+        if (status === 403) {
+          const contact = /[\w.+-]+@[\w-]+(\.[\w-]+)+/.exec(body.message || "");
+          return { title: t.refused_title, lines: [fill(t.refused, { contact: contact ? contact[0] : "eupolnet@efus.eu" })], keepForm: true };
+        }
+        if (status === 409 && body.errors && body.errors.event) return { title: t.closed_title, lines: [t.closed] };
+        return null;
+      },
+      fieldOf: (name) => name,
+    };
+  }
+
+  async function orderForm(slug, language, t, host) {
+    const ordersUrl = (host.dataset.ordersUrl || CONFIG.ordersUrl || "").replace(/\/$/, "");
+    const publication = await getJSON(`${ordersUrl}/api/v1/publications/${encodeURIComponent(slug)}`);
+    const label = (name) => pick(CONFIG.labels[name], language);
+    const field = (name, type, required, labelText, extra = {}) => ({ name, type, required, label: labelText, max_length: null, ...extra });
+    return {
+      title: pick(publication.title, language),
+      details: [],
+      notes: [],
+      closed: publication.stock > 0 ? null : t.out_of_stock,
+      fields: [
+        field("copies", "number", true, t.copies, { min: 1, max: publication.stock, value: "1" }),
+        field("first_name", "text", true, label("first_name"), { max_length: 100 }),
+        field("last_name", "text", true, label("last_name"), { max_length: 100 }),
+        field("occupation", "text", false, t.occupation, { max_length: 200 }),
+        field("organisation", "text", false, t.organisation_order, { max_length: 200 }),
+        field("address", "textarea", true, t.address, { max_length: 500 }),
+        field("city", "text", true, label("city"), { max_length: 100 }),
+        field("postcode", "text", true, t.postcode, { max_length: 20 }),
+        field("country", "country", true, label("country"), { choices: countryChoices(language) }),
+        field("email", "email", true, label("email"), { max_length: 254 }),
+        field("telephone", "tel", false, t.telephone, { max_length: 40 }),
+        field("language", "select", false, label("language"), {
+          choices: Object.entries(CONFIG.languages).map(([value, name]) => ({ value, label: name })),
+        }),
+      ],
+      submitLabel: t.submit_order,
+      submit(values) {
+        const { copies, ...person } = values;
+        const number = /^\d+$/.test(copies || "") ? Number(copies) : null;
+        return postJSON(`${ordersUrl}/api/v1/orders`, { lines: [{ publication: slug, copies: number }], ...person });
+      },
+      outcome(body, values) {
+        const lines = [fill(t.received, { number: body.number, email: values.email })];
+        if (body.total_cents === null || body.total_cents === undefined) lines.push(t.price_later);
+        else if (body.total_cents === 0) lines.push(t.free);
+        else {
+          const amount = new Intl.NumberFormat(locale(language), { style: "currency", currency: body.currency || "EUR" }).format(body.total_cents / 100);
+          lines.push(fill(t.postage, { amount }));
+        }
+        return { title: t.received_title, lines, waiting: false };
+      },
+      refusal: () => null,
+      fieldOf: (name) => (/^lines\.\d+\.copies$/.test(name) ? "copies" : name),
+    };
+  }
+
+  /* --- rendering ------------------------------------------------------------------------ */
+
+  function fieldId(name) {
+    return `f-${name.replace(/[^\w-]/g, "-")}`;
+  }
+
+  function control(field, id, language) {
+    const common = { id, name: field.name, required: field.required, autocomplete: CONFIG.autocomplete[field.name] || null };
+    if (field.type === "textarea") return h("textarea", { ...common, rows: 3, maxlength: field.max_length });
+    if (field.type === "checkbox") return h("input", { ...common, type: "checkbox" });
+    if (field.type === "select" || field.type === "country") {
+      const preset = field.name === "language" ? language : "";
+      const choices = field.name === "language" ? field.choices : [{ value: "", label: textsFor(language).choose }, ...field.choices];
+      return h("select", common, choices.map((choice) => h("option", { value: choice.value, selected: choice.value === preset }, choice.label)));
+    }
+    const types = { email: "email", date: "date", number: "number", tel: "tel" };
+    return h("input", {
+      ...common,
+      type: types[field.type] || "text",
+      maxlength: field.max_length,
+      min: field.min,
+      max: field.max,
+      value: field.value,
+      inputmode: field.type === "number" ? "numeric" : null,
+      spellcheck: field.type === "email" ? "false" : null,
+    });
+  }
+
+  function renderField(field, language) {
+    const id = fieldId(field.name);
+    const input = control(field, id, language);
+    const marker = field.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null;
+    const label = h("label", { for: id }, field.label, marker);
+    const error = h("p", { class: "error", id: `${id}-error`, hidden: true });
+    const body = field.type === "checkbox" ? [h("div", { class: "check" }, input, label)] : [label, input];
+    return { name: field.name, field, input, error, element: h("div", { class: "field" }, ...body, error) };
+  }
+
+  /** Render `form` into `box` and handle its submission. */
+  function renderForm(box, form, language) {
+    const t = textsFor(language);
+    put(box,
+      h("h2", {}, form.title),
+      form.details.length ? h("p", { class: "meta" }, form.details.flatMap((line, i) => (i ? [h("br"), line] : [line]))) : null,
+    );
+    if (form.closed) {
+      box.append(h("div", { class: "outcome waiting" }, h("h3", {}, t.closed_title), h("p", {}, form.closed)));
+      return;
+    }
+    const rows = form.fields.map((field) => renderField(field, language));
+    const byName = new Map(rows.map((row) => [row.name, row]));
+    const summary = h("div", { class: "summary", role: "alert", tabindex: "-1" });
+    const honeypot = h("input", { id: "f-hp", name: CONFIG.honeypot, tabindex: "-1", autocomplete: "off" });
+    const button = h("button", { type: "submit" }, form.submitLabel);
+    const element = h("form", { novalidate: true, onsubmit: submit },
+      summary,
+      form.notes.map((note) => h("p", { class: "note" }, note)),
+      h("p", {}, t.required_note),
+      rows.map((row) => row.element),
+      h("div", { class: "hp", "aria-hidden": "true" }, h("label", { for: "f-hp" }, t.website), honeypot),
+      button,
+    );
+    box.append(element);
+    let busy = false;
+
+    function values() {
+      const result = { [CONFIG.honeypot]: honeypot.value };
+      for (const row of rows) {
+        const value = row.input.type === "checkbox" ? row.input.checked : row.input.value.trim();
+        if (value !== "") result[row.name] = value;
+      }
+      return result;
+    }
+
+    /** Required fields left empty. The service checks the extra answers only once the
+     * standard fields are right: naming them now spares the person a second round. */
+    function missing(submitted) {
+      const empty = rows.filter((row) => row.field.required && [undefined, false].includes(submitted[row.name]));
+      return Object.fromEntries(empty.map((row) => [row.name, ["Missing data for required field."]]));
+    }
+
+    function clearErrors() {
+      put(summary);
+      for (const row of rows) {
+        row.input.removeAttribute("aria-invalid");
+        row.input.removeAttribute("aria-describedby");
+        row.error.hidden = true;
+        row.error.textContent = "";
+      }
+    }
+
+    /** Errors next to their fields, listed in the summary; focus on the first faulty field. */
+    function showErrors(errors, title, lines = []) {
+      const general = [];
+      const faulty = [];
+      for (const [name, messages] of Object.entries(errors)) {
+        const text = messages.map((message) => translate(message, language)).join(" ");
+        const row = byName.get(form.fieldOf(name));
+        if (!row) {
+          general.push(h("li", {}, text));
+          continue;
+        }
+        row.input.setAttribute("aria-invalid", "true");
+        row.input.setAttribute("aria-describedby", row.error.id);
+        row.error.textContent = text;
+        row.error.hidden = false;
+        faulty.push(row);
+      }
+      faulty.sort((a, b) => rows.indexOf(a) - rows.indexOf(b));
+      const links = faulty.map((row) => {
+        const focus = (e) => { e.preventDefault(); row.input.focus(); };
+        const text = fill(t.field_error, { label: shorten(row.field.label), message: row.error.textContent });
+        return h("li", {}, h("a", { href: `#${row.input.id}`, onclick: focus }, text));
+      });
+      const items = [...general, ...links];
+      put(summary,
+        h("h3", {}, title || t.error_title),
+        lines.map((line) => h("p", {}, line)),
+        items.length ? [h("p", {}, t.errors_intro), h("ul", {}, items)] : null,
+      );
+      (faulty.length ? faulty[0].input : summary).focus();
+    }
+
+    function showOutcome(outcome) {
+      const panel = h("div", { class: `outcome${outcome.waiting ? " waiting" : ""}`, role: "status", tabindex: "-1" },
+        h("h3", {}, outcome.title), outcome.lines.map((line) => h("p", {}, line)));
+      element.replaceWith(panel);
+      panel.focus();
+    }
+
+    async function submit(event) {
+      event.preventDefault();
+      if (busy) return;
+      busy = true;
+      button.setAttribute("aria-disabled", "true");
+      button.textContent = t.sending;
+      const submitted = values();
+      let response = null;
+      let body = {};
+      try {
+        response = await form.submit(submitted);
+        body = await response.json().catch(() => ({}));
+      } catch (error) {
+        response = null;
+      } finally {
+        busy = false;
+        button.removeAttribute("aria-disabled");
+        button.textContent = form.submitLabel;
+      }
+      clearErrors();
+      if (response === null || response.status >= 500) return showErrors({}, null, [t.failed]);
+      if (response.ok) return showOutcome(form.outcome(body, submitted, response.status === 201));
+      if (response.status === 429) return showErrors({}, null, [t.too_many]);
+      const refusal = form.refusal(response.status, body);
+      if (refusal && !refusal.keepForm) return showOutcome({ ...refusal, waiting: true });
+      const errors = body.errors && Object.keys(body.errors).length ? body.errors : { body: [body.message || t.failed] };
+      showErrors({ ...missing(submitted), ...errors }, refusal && refusal.title, refusal ? refusal.lines : []);
+    }
+  }
+
+  function renderUnavailable(box, language, t, fallback) {
+    put(box, h("p", { role: "status" }, t.unavailable, " ", fallback ? h("a", { href: fallback }, t.unavailable_link) : null));
+  }
+
+  async function mount(host) {
+    const language = (host.dataset.lang || document.documentElement.lang || "en").slice(0, 2).toLowerCase();
+    const t = textsFor(language);
+    const root = host.attachShadow({ mode: "open" });
+    const box = h("div", { class: "eupolnet", lang: language }, h("p", { role: "status" }, t.loading));
+    box.setAttribute("aria-busy", "true");
+    root.append(h("style", {}, STYLE), box);
+    const slug = host.dataset.eupolnetEvent;
+    try {
+      const form = slug
+        ? await registrationForm(slug, language, t)
+        : await orderForm(host.dataset.eupolnetPublication, language, t, host);
+      renderForm(box, form, language);
+    } catch (error) {
+      const fallback = slug ? `${BASE}/events/${encodeURIComponent(slug)}/register?lang=${language}` : null;
+      renderUnavailable(box, language, t, fallback);
+    } finally {
+      box.removeAttribute("aria-busy");
+    }
+  }
+
+  /** Mount every form element of the page that has none yet (pages that add some later may call it). */
+  function start() {
+    for (const host of document.querySelectorAll(SELECTOR)) {
+      if (!host.shadowRoot) mount(host);
+    }
+  }
+
+  window.eupolnetEmbed = { start };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

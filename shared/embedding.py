@@ -1,0 +1,149 @@
+"""Other websites embed our forms: CORS for the routes the embedded widget calls, and a
+per-client rate limit on the submissions.
+
+Only the origins listed in `EMBED_ALLOWED_ORIGINS` get `Access-Control-Allow-Origin`, so a
+page elsewhere can neither read the form description nor send the JSON submission (its
+preflight is not answered with CORS headers, so the browser never sends the POST). No
+credentials are ever allowed: the widget sends no cookies and needs none.
+
+The rate limit counts submissions per client address in Redis, shared by every worker; when
+Redis cannot be reached each process counts in its own memory, so registrations still go
+through. The client address is the peer's, or, when the peer is a proxy on this machine (as
+deploy/gunicorn.conf.py trusts by default), the last address it added to X-Forwarded-For.
+Callers on this machine that come through no proxy (scripts, benchmarks, tests) are not
+limited.
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import Mapping
+
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter, RateLimitExceeded
+from werkzeug.wrappers import Response
+
+from shared.errors import error_response
+from shared.web import settings
+
+#: What the embedded widget (services/registration/static/embed.js) calls cross-origin, per
+#: service: URL rule -> methods. The POST routes are the rate-limited submissions.
+EMBED_ROUTES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "registration": {
+        "/api/v1/events/<slug>": ("GET",),
+        "/api/v1/events/<slug>/form": ("GET",),
+        "/api/v1/events/<slug>/registrations": ("POST",),
+        # the no-JavaScript page's own submissions (same-origin, rate-limited only)
+        "/events/<slug>/register": ("POST",),
+    },
+    "orders": {
+        "/api/v1/publications/<slug>": ("GET",),
+        "/api/v1/orders": ("POST",),
+    },
+}
+#: Routes that are rate-limited but never answered cross-origin.
+SAME_ORIGIN_ONLY = frozenset({"/events/<slug>/register"})
+
+#: Per client address and route; a whole office behind one address must still get through.
+SUBMISSION_LIMITS = "20 per minute;200 per hour"
+PREFLIGHT_MAX_AGE = 600
+ALLOWED_HEADERS = "Content-Type"
+
+
+def init_embedding(app: Flask) -> Flask:
+    """Answer CORS for `app`'s embed routes and rate-limit its submissions; returns `app`."""
+    routes = EMBED_ROUTES[app.extensions["eupolnet_service"]]
+    app.before_request(lambda: _preflight(routes))
+    app.after_request(lambda response: _allow_origin(routes, response))
+    redis_url = app.extensions["eupolnet_settings"].redis_url
+    limiter = Limiter(
+        key_func=client_address,
+        storage_uri=redis_url or "memory://",
+        storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if redis_url else {},
+        in_memory_fallback_enabled=True,
+        key_prefix=f"eupolnet:{app.extensions['eupolnet_service']}",
+        default_limits=[SUBMISSION_LIMITS],
+        default_limits_exempt_when=lambda: not _limited(routes),
+        headers_enabled=True,
+    )
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+    return app
+
+
+def allowed_origin() -> str | None:
+    """The request's Origin when it may embed our forms, else None."""
+    origin = (request.headers.get("Origin") or "").rstrip("/").lower()
+    allowed = {item.rstrip("/").lower() for item in settings().embed_allowed_origins}
+    return origin if origin and origin in allowed else None
+
+
+def client_address() -> str:
+    peer = request.remote_addr or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and _on_this_machine(peer):
+        return forwarded.split(",")[-1].strip()
+    return peer
+
+
+def _on_this_machine(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _rule() -> str | None:
+    return request.url_rule.rule if request.url_rule is not None else None
+
+
+def _limited(routes: Mapping[str, tuple[str, ...]]) -> bool:
+    """Submissions are limited, except those of local callers that came through no proxy."""
+    if request.method != "POST" or "POST" not in routes.get(_rule() or "", ()):
+        return False
+    local_without_proxy = _on_this_machine(request.remote_addr or "") and "X-Forwarded-For" not in request.headers
+    return not local_without_proxy
+
+
+def _cors_methods(routes: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    rule = _rule()
+    return () if rule is None or rule in SAME_ORIGIN_ONLY else routes.get(rule, ())
+
+
+def _preflight(routes: Mapping[str, tuple[str, ...]]) -> ResponseReturnValue | None:
+    """Answer an allowed origin's preflight; anything else gets Flask's plain OPTIONS answer,
+    without CORS headers, so the browser does not send the request."""
+    if request.method != "OPTIONS" or not request.headers.get("Access-Control-Request-Method"):
+        return None
+    methods = _cors_methods(routes)
+    origin = allowed_origin()
+    wanted_headers = {h.strip().lower() for h in request.headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()}
+    if not origin or request.headers["Access-Control-Request-Method"] not in methods or not wanted_headers <= {"content-type"}:
+        return None
+    response = Response(status=204)
+    response.headers.update({
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": ", ".join(methods),
+        "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+        "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE),
+    })
+    return response
+
+
+def _allow_origin(routes: Mapping[str, tuple[str, ...]], response: Response) -> Response:
+    methods = _cors_methods(routes)
+    if not methods:
+        return response
+    response.vary.add("Origin")
+    origin = allowed_origin()
+    if origin and request.method in methods:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    return response
+
+
+def _too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
+    message = "Too many submissions from your address: please wait a minute and try again."
+    if not request.path.startswith("/api/"):
+        return Response(message, status=429, content_type="text/plain; charset=utf-8")
+    return error_response(429, message, {"body": [message]})

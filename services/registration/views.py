@@ -69,17 +69,16 @@ def get_form(query: dict, slug: str):
 @blp.arguments(RegistrationIn)
 @blp.response(201, RegistrationCreated)
 def create_registration(data: dict, slug: str):
-    """Register. `201` when new, `200` with the existing registration for a known email."""
+    """Register. `201` when new; `200` with the status of the existing registration for a
+    known email, but without its `manage_url`: only the person's own mailbox gets that link."""
     data.pop("website", None)
     data.pop("consent")
     registration, created = operations.register(slug, data)
-    result = _created(registration)
+    result = {"public_id": registration.public_id, "status": registration.status}
+    if created:
+        result["manage_url"] = operations.manage_url(registration)
     db.session.commit()
     return result, 201 if created else 200
-
-
-def _created(registration: Registration) -> dict:
-    return {"public_id": registration.public_id, "status": registration.status, "manage_url": operations.manage_url(registration)}
 
 
 # --- self-service ----------------------------------------------------------------------

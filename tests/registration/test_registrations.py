@@ -55,6 +55,8 @@ def test_resubmission_returns_the_existing_registration(client, make_event):
     again = register(client, "police-academy-lisbon", 1, email="ANA1@Example.org")
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json["id"] == first.json["id"]
+    # Knowing someone's address must not give their self-service link.
+    assert "manage_url" not in again.json
 
 
 def test_public_api_never_shows_the_join_link(client, make_event, auth):

@@ -1,42 +1,23 @@
 """Marshmallow schemas: they validate input, shape output and make the OpenAPI document."""
 from __future__ import annotations
 
-import pycountry
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from services.orders.models import CHANNELS, STATUSES, UNVERIFIED, VERIFIED
 from shared.contracts.registration import LANGUAGES
+from shared.schemas import SLUG, StrictSchema, country_code, titles
 
 #: more copies than this in one line is a typing error, not an order
 MAX_COPIES = 1000
 MAX_LINES = 20
-SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Lower-case letters, digits and dashes.")
 #: a required text must say something: documents print it
 NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
-
-
-def _country(value: str) -> None:
-    if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
-        raise ValidationError("Not an ISO 3166-1 alpha-2 country code.")
-
-
-def _titles(value: dict) -> None:
-    unknown = set(value) - set(LANGUAGES)
-    if unknown:
-        raise ValidationError(f"Unknown language(s): {', '.join(sorted(unknown))}.")
-    if not (value.get("en") or value.get("fr")):
-        raise ValidationError("Give at least an English or French title.")
-
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class PublicationIn(StrictSchema):
     slug = fields.String(required=True, validate=[validate.Length(max=120), SLUG])
     title = fields.Dict(
-        keys=fields.String(), values=fields.String(validate=validate.Length(min=1, max=500)), required=True, validate=_titles
+        keys=fields.String(), values=fields.String(validate=validate.Length(min=1, max=500)), required=True, validate=titles
     )
     languages = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)), required=True, validate=validate.Length(min=1))
     stock = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=1_000_000))
@@ -71,7 +52,7 @@ class OrderIn(StrictSchema):
     address = fields.String(required=True, validate=[validate.Length(min=1, max=500), NOT_BLANK])
     city = fields.String(required=True, validate=[validate.Length(min=1, max=100), NOT_BLANK])
     postcode = fields.String(required=True, validate=[validate.Length(min=1, max=20), NOT_BLANK])
-    country = fields.String(required=True, validate=_country)
+    country = fields.String(required=True, validate=country_code)
     email = fields.Email(required=True, validate=validate.Length(max=254))
     telephone = fields.String(
         allow_none=True,

@@ -5,11 +5,11 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-import pycountry
 import sqlalchemy as sa
 
 from services.registration.models import MemberAddress, MemberDomain, MemberOrganisation
 from shared.db import db
+from shared.schemas import is_country_code
 
 CSV_COLUMNS = ("name", "country", "domains")
 
@@ -45,10 +45,6 @@ def find_member(email: str) -> MemberOrganisation | None:
 
 def normalise_domain(domain: str) -> str:
     return domain.strip().lower().lstrip("@").rstrip(".")
-
-
-def is_country_code(code: str) -> bool:
-    return len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None
 
 
 @dataclass

@@ -3,24 +3,17 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, validate, validates
+from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
-from services.registration.members import is_country_code
 from services.registration.models import EVENT_KINDS, STATUSES
 from shared.contracts.registration import LANGUAGES
+from shared.schemas import SLUG, StrictSchema, country_code, texts, titles
 
 TIMEZONES = frozenset(available_timezones())
 
 
-def _country(value: str | None) -> None:
-    if value is not None and not is_country_code(value):
-        raise ValidationError("Not an ISO 3166-1 alpha-2 country code.")
-
-
 def _texts(value: dict) -> None:
-    unknown = set(value) - set(LANGUAGES)
-    if unknown:
-        raise ValidationError(f"Unknown language(s): {', '.join(sorted(unknown))}.")
+    texts(value)
     if any(len(text) > 20000 for text in value.values()):
         raise ValidationError("Text longer than 20000 characters.")
 
@@ -32,15 +25,10 @@ class Texts(fields.Dict):
         super().__init__(keys=fields.String(), values=fields.String(), validate=[_texts, *(validate or [])], **kwargs)
 
 
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 class EventIn(StrictSchema):
-    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Lower-case letters, digits and dashes.") )
+    slug = fields.String(required=True, validate=SLUG)
     kind = fields.String(required=True, validate=validate.OneOf(EVENT_KINDS))
-    title = Texts(required=True, validate=[validate.Length(min=1)])
+    title = Texts(required=True, validate=[titles])
     description = Texts(load_default=dict)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
@@ -56,15 +44,9 @@ class EventIn(StrictSchema):
     extra_fields = fields.List(fields.Dict(), validate=validate.Length(max=30))
     published = fields.Boolean()
 
-    @validates("title")
-    def _title_has_english_or_french(self, value: dict, **kwargs) -> None:
-        if not (value.get("en") or value.get("fr")):
-            raise ValidationError("Give at least an English or French title.")
-
 
 class EventPatch(EventIn):
-    class Meta:
-        unknown = RAISE
+    """Staff changes: any field of EventIn (loaded with `partial=True`)."""
 
 
 class EventOut(Schema):
@@ -122,7 +104,7 @@ class RegistrationIn(StrictSchema):
     organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
     position = fields.String(allow_none=True, validate=validate.Length(max=200))
     city = fields.String(allow_none=True, validate=validate.Length(max=100))
-    country = fields.String(allow_none=True, validate=_country)
+    country = fields.String(allow_none=True, validate=country_code)
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
     consent = fields.Boolean(required=True, validate=validate.Equal(True, error="Consent is required to register."))
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=50)), load_default=dict)
@@ -136,7 +118,7 @@ class RegistrationPatch(StrictSchema):
     organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
     position = fields.String(allow_none=True, validate=validate.Length(max=200))
     city = fields.String(allow_none=True, validate=validate.Length(max=100))
-    country = fields.String(allow_none=True, validate=_country)
+    country = fields.String(allow_none=True, validate=country_code)
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=50)))
 
@@ -200,7 +182,7 @@ class MessageIn(StrictSchema):
 
 class MemberIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    country = fields.String(required=True, validate=_country)
+    country = fields.String(required=True, validate=country_code)
     domains = fields.List(fields.String(validate=validate.Length(min=3, max=253)), load_default=list)
     addresses = fields.List(fields.Email(), load_default=list)
 

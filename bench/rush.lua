@@ -1,6 +1,7 @@
 -- wrk script: POST a registration with a unique email on every request.
+-- `thread_id` is a global of each thread's Lua state, set by setup(); it must not be shadowed
+-- by a local, or every thread would send the same addresses.
 local counter = 0
-local thread_id = 0
 local threads = {}
 
 function setup(thread)

@@ -14,19 +14,18 @@ from shared.schemas import is_country_code
 CSV_COLUMNS = ("name", "country", "domains")
 
 
-def member_organisation_id(email: str) -> sa.ScalarSelect:
-    """A subquery: the id of the active member organisation `email` belongs to, or NULL.
+def _member_organisation_id() -> sa.ScalarSelect:
+    """A subquery: the id of the active member organisation of the address `:email`, or NULL.
 
     An explicit address wins, then the most specific of the address's domain and parent
-    domains (`policia.madrid.es` belongs to `madrid.es`).
+    domains (`:domains`, see `member_parameters`; `policia.madrid.es` belongs to `madrid.es`).
     """
-    email = email.strip().lower()
-    parts = email.rpartition("@")[2].split(".")
-    candidates = [".".join(parts[index:]) for index in range(len(parts) - 1)]
     by_address = sa.select(MemberAddress.organisation_id.label("organisation_id"), sa.literal(1000).label("rank")).where(
-        MemberAddress.email == email
+        MemberAddress.email == sa.bindparam("email")
     )
-    by_domain = sa.select(MemberDomain.organisation_id, sa.func.length(MemberDomain.domain)).where(MemberDomain.domain.in_(candidates))
+    by_domain = sa.select(MemberDomain.organisation_id, sa.func.length(MemberDomain.domain)).where(
+        MemberDomain.domain.in_(sa.bindparam("domains", expanding=True))
+    )
     matches = sa.union_all(by_address, by_domain).subquery()
     return (
         sa.select(MemberOrganisation.id)
@@ -38,9 +37,22 @@ def member_organisation_id(email: str) -> sa.ScalarSelect:
     )
 
 
+#: built once: it runs on every registration
+MEMBER_ORGANISATION_ID = _member_organisation_id()
+
+
+def member_parameters(email: str) -> dict[str, object]:
+    """The parameters of MEMBER_ORGANISATION_ID for `email`."""
+    email = email.strip().lower()
+    parts = email.rpartition("@")[2].split(".")
+    return {"email": email, "domains": [".".join(parts[index:]) for index in range(len(parts) - 1)] or [""]}
+
+
 def find_member(email: str) -> MemberOrganisation | None:
-    """The active member organisation `email` belongs to (see `member_organisation_id`)."""
-    return db.session.scalar(sa.select(MemberOrganisation).where(MemberOrganisation.id == member_organisation_id(email)))
+    """The active member organisation `email` belongs to (see `MEMBER_ORGANISATION_ID`)."""
+    return db.session.scalar(
+        sa.select(MemberOrganisation).where(MemberOrganisation.id == MEMBER_ORGANISATION_ID), member_parameters(email)
+    )
 
 
 def normalise_domain(domain: str) -> str:

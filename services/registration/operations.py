@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 
 from services.registration.forms import clean_answers, pick, validate_extra_field_definitions
-from services.registration.members import member_organisation_id
+from services.registration.members import MEMBER_ORGANISATION_ID, member_parameters
 from services.registration.models import (
     ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
 )
@@ -145,18 +145,32 @@ def set_seats(event: Event, capacity: int | None) -> None:
     db.session.flush()
 
 
+#: first key of the PostgreSQL advisory locks on an event's seats (the second is its id)
+SEATS_LOCK = 1
+
+# Statements of the registration path are built once: building a statement costs more
+# Python time than PostgreSQL takes to run it.
+TAKE_SEAT = (
+    sa.update(Seat)
+    .where(Seat.id == (
+        sa.select(Seat.id).where(Seat.event_id == sa.bindparam("seat_event"), Seat.holder.is_(None))
+        .order_by(Seat.number).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+    ))
+    .values(holder=sa.bindparam("seat_holder"))
+    .returning(Seat.id)
+    .execution_options(synchronize_session=False)
+)
+SEATS_LOCKS = {
+    exclusive: sa.select(lock(SEATS_LOCK, sa.bindparam("event_id")))
+    for exclusive, lock in ((True, sa.func.pg_advisory_xact_lock), (False, sa.func.pg_advisory_xact_lock_shared))
+}
+
+
 def _take_seat(event: Event, registration: Registration) -> bool:
     """Put `registration` in a free seat if there is one; True when it got one."""
     if event.capacity is None:
         return True
-    free_seat = (
-        sa.select(Seat.id).where(Seat.event_id == event.id, Seat.holder.is_(None))
-        .order_by(Seat.number).limit(1).with_for_update(skip_locked=True).scalar_subquery()
-    )
-    taken = db.session.execute(
-        sa.update(Seat).where(Seat.id == free_seat).values(holder=registration.public_id).returning(Seat.id),
-        execution_options={"synchronize_session": False},
-    ).first()
+    taken = db.session.execute(TAKE_SEAT, {"seat_event": event.id, "seat_holder": registration.public_id}).first()
     return taken is not None
 
 
@@ -167,10 +181,6 @@ def _leave_seat(registration: Registration) -> None:
     )
 
 
-#: first key of the PostgreSQL advisory locks on an event's seats (the second is its id)
-SEATS_LOCK = 1
-
-
 def lock_seats(event: Event, *, exclusive: bool) -> None:
     """Exclusive: about to free seats. Shared: found no seat, about to join the waiting list.
 
@@ -179,8 +189,7 @@ def lock_seats(event: Event, *, exclusive: bool) -> None:
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    lock = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
-    db.session.execute(sa.select(lock(SEATS_LOCK, event.id)))
+    db.session.execute(SEATS_LOCKS[exclusive], {"event_id": event.id})
 
 
 def waitlist(event: Event, limit: int | None = None) -> list[Registration]:
@@ -246,6 +255,16 @@ def fill_free_seats(event: Event) -> list[Registration]:
 
 # --- registrations ---------------------------------------------------------------------
 
+#: the event `slug`, the active registration of `email` for it, and the member organisation of `email`
+REGISTRATION_CONTEXT = sa.select(
+    Event,
+    sa.select(Registration.id).where(
+        Registration.event_id == Event.id, Registration.email == sa.bindparam("email"), Registration.status.in_(ACTIVE)
+    ).scalar_subquery(),
+    MEMBER_ORGANISATION_ID,
+).where(Event.slug == sa.bindparam("slug"), Event.published.is_(True))
+
+
 def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
     """Register a person for the event `slug`; returns the registration and whether it is new.
 
@@ -255,15 +274,7 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
     email = data["email"].strip().lower()
     # One round trip for what the decision needs: the event, an earlier registration of
     # this email, and the member organisation of the address.
-    found = db.session.execute(
-        sa.select(
-            Event,
-            sa.select(Registration.id).where(
-                Registration.event_id == Event.id, Registration.email == email, Registration.status.in_(ACTIVE)
-            ).scalar_subquery(),
-            member_organisation_id(email),
-        ).where(Event.slug == slug, Event.published.is_(True))
-    ).first()
+    found = db.session.execute(REGISTRATION_CONTEXT, {"slug": slug, **member_parameters(email)}).first()
     if found is None:
         raise NotFound(f"No event '{slug}'.", {"slug": ["Unknown event."]})
     event, existing_id, organisation_id = found

@@ -309,6 +309,7 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
     else:
         _seat_or_queue(event, registration, utcnow())
     db.session.add(registration)
+    _announce(registration, f"registration.{registration.status}")
     try:
         db.session.flush()
     except IntegrityError:
@@ -320,7 +321,6 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
             raise
         fill_free_seats(lock_event(event))
         return existing, False
-    _announce(registration, f"registration.{registration.status}")
     return registration, True
 
 

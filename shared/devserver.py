@@ -1,8 +1,9 @@
 """`make run`: the whole system on one machine, in the foreground, for development.
 
 Starts an embedded Redis when `REDIS_URL` is not set, migrates every database, then runs
-each service under gunicorn, the outbox relay and the Dramatiq workers. Ctrl-C stops
-everything it started.
+each service under gunicorn, the outbox relay, the Dramatiq workers and, while SMTP_HOST
+keeps its default (localhost), the development mail sink on SMTP_PORT (default 8025) that
+writes every email to `var/mail/`. Ctrl-C stops everything it started.
 """
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ from shared.redis_server import RedisServer, port_is_open
 
 #: port of the embedded Redis (not 6379, which may be a machine-wide Redis)
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6390"))
+#: where the development mail sink writes every email it receives
+MAIL_DIR = VAR_DIR / "mail"
+
+
+def uses_mail_sink(settings: Settings) -> bool:
+    """No SMTP server configured (SMTP_HOST left at localhost) and none listening on SMTP_PORT:
+    the development mail sink takes that port. A local server already there is used as is."""
+    return settings.smtp_host == "localhost" and not port_is_open(settings.smtp_port)
 
 
 def _bin(name: str) -> str:
@@ -37,7 +46,15 @@ def processes(settings: Settings, services: tuple[str, ...]) -> dict[str, list[s
     commands["relay"] = [_bin("eupolnet"), "relay", *services]
     worker_modules = [f"services.{s}.actors" for s in services if (Path(__file__).parent.parent / "services" / s / "actors.py").exists()]
     if worker_modules:
-        commands["worker"] = [_bin("dramatiq"), "--processes", "1", "--threads", "8", "shared.worker", *worker_modules]
+        # One process per core and 16 threads (MEASURED.md); shared.worker sets the queue prefetch.
+        commands["worker"] = [
+            _bin("dramatiq"), "--processes", str(os.cpu_count() or 1), "--threads", "16", "shared.worker", *worker_modules,
+        ]
+    if uses_mail_sink(settings):
+        commands["mailsink"] = [
+            sys.executable, "-m", "services.notify.mailsink", "--host", settings.smtp_host,
+            "--port", str(settings.smtp_port), "--directory", str(MAIL_DIR),
+        ]
     return commands
 
 
@@ -64,12 +81,15 @@ def run_all(settings: Settings) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        for name, command in processes(settings, services).items():
+        commands = processes(settings, services)
+        for name, command in commands.items():
             children[name] = subprocess.Popen(command, env=environ)
         print("\nEU-POLNET is running:")
         for service in services:
             print(f"  {service:<13} {settings.service_urls[service]}  (API docs: {settings.service_urls[service]}/openapi.json)")
         print(f"  {'redis':<13} {environ['REDIS_URL']}{' (embedded, data in var/redis)' if redis_server else ''}")
+        if "mailsink" in commands:
+            print(f"  {'mail':<13} every email is written to {MAIL_DIR}/ (SMTP sink on {settings.smtp_host}:{settings.smtp_port})")
         print("Press Ctrl-C to stop.\n", flush=True)
         while not stopping:
             for name, child in children.items():

@@ -1,0 +1,104 @@
+"""The delivery log, and what the notify service remembers to send event reminders.
+
+The notify service owns no business data: registrations and events belong to the
+registration service. To remind confirmed registrants before an event it keeps the latest
+facts it was told about each event (`ScheduledEvent`) and each registration (`Registrant`),
+as carried by the messages it consumes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import UTCDateTime, db, utcnow
+
+QUEUED, SENT, FAILED = "queued", "sent", "failed"
+DELIVERY_STATUSES = (QUEUED, SENT, FAILED)
+
+
+class Delivery(db.Model):
+    """One email: created when its message is first handled, whatever happens next."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (sa.Index("ix_delivery_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the envelope's key; a redelivered message finds its row here and sends nothing
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    message_type: Mapped[str] = mapped_column(sa.String(64))
+    #: the address the email is (or was to be) sent to
+    recipient: Mapped[str] = mapped_column(sa.String(254), index=True)
+    #: the template set used, e.g. "notify/fr/registration.confirmed"
+    template: Mapped[str] = mapped_column(sa.String(120))
+    #: language of the email as sent (English when the requested one has no templates)
+    language: Mapped[str] = mapped_column(sa.String(8))
+    #: queued, then sent or failed; staff may put a failed delivery back to queued (resend)
+    status: Mapped[str] = mapped_column(sa.String(10), default=QUEUED)
+    #: the copy of the message (its id in the Redis queue) sending this email right now
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    #: SMTP conversations started for this email, across retries and resends
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    #: the message as received, so a resend composes the same email
+    envelope: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ScheduledEvent(db.Model):
+    """An event's dates as last announced, and where its reminder stands."""
+
+    __tablename__ = "scheduled_event"
+
+    slug: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    #: the EventSummary of the newest message about this event, without its join link
+    summary: Mapped[dict] = mapped_column(sa.JSON)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: when the reminders are due (starts_at less REMINDER_HOURS)
+    remind_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    #: occurred_at of the newest message these facts come from; older ones change nothing
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: the remind_at a wake-up message was queued for (differs from remind_at: queue one)
+    wakeup_for: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: the starts_at whose reminders went out; a moved event is reminded again
+    reminded_for: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Registrant(db.Model):
+    """A registration as last announced by the registration service."""
+
+    __tablename__ = "registrant"
+
+    registration_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    event_slug: Mapped[str] = mapped_column(sa.String(120), index=True)
+    #: pending, confirmed, waitlisted, cancelled or attended
+    status: Mapped[str] = mapped_column(sa.String(20))
+    #: {"first_name", "last_name", "email", "language"}
+    person: Mapped[dict] = mapped_column(sa.JSON)
+    manage_url: Mapped[str] = mapped_column(sa.String(500))
+    #: the web conference link as last sent to this person while seated; private, only ever
+    #: put in reminders to confirmed registrants
+    join_url: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
+    #: occurred_at of the newest message about this registration
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+def dialect_insert(model: type[db.Model]) -> Any:
+    """The database's own INSERT into `model`'s table, which knows ON CONFLICT (PostgreSQL,
+    SQLite); on the table itself, as the ORM adds nothing to a single-row upsert but time."""
+    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(model.__table__)
+
+
+def insert_if_absent(model: type[db.Model], values: dict[str, Any], key: str) -> Any:
+    """INSERT that does nothing when a row with the same unique `key` exists.
+
+    Two workers handling copies of one message both run it without an error; the one that
+    comes second waits for the first one's transaction (PostgreSQL) or for the database
+    (SQLite), then finds the row.
+    """
+    return dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])

@@ -1,0 +1,257 @@
+"""Delivery rules: one email per message key, what counts as failed, and staff resends.
+
+`deliver` sends each email at most once per envelope key, however many copies of its
+message arrive, and at least once however workers crash:
+1. one INSERT ... ON CONFLICT DO UPDATE ... WHERE creates the `Delivery` row under the
+   envelope's unique key already claimed for this copy of the message, or claims the
+   existing row if it is still queued and no other copy holds it; then it commits. A copy
+   that finds the row sent or failed stops, one that finds it held by another copy retries
+   later;
+2. the email goes to SMTP, no transaction open; then the outcome is recorded and the claim
+   let go, in one commit.
+The claim names the copy by its id in the Redis queue. When a worker dies, Dramatiq gives
+the messages it had taken back to the queue under their ids, so the very copy that held the
+claim comes back and sends; any other copy waits for it.
+
+The one remaining duplicate window is between the SMTP server accepting an email (its 250
+reply to DATA) and the commit that records it as sent, a few milliseconds: a crash there,
+or a database that refuses that commit, leaves the row queued although the email went out,
+and the copy that comes back sends it again. SMTP has no idempotency token that could close
+it; the Message-ID, derived from the key, stays the same, so mail clients can tell. (Also
+outside our hands: a worker stuck for longer than Dramatiq's heartbeat timeout, 60 s, is
+taken for dead and its messages handed out again while it may still be sending.)
+"""
+from __future__ import annotations
+
+import uuid
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import sqlalchemy as sa
+
+from services.notify import reminders, smtp
+from services.notify.emails import EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
+from services.notify.models import FAILED, QUEUED, SENT, Delivery, dialect_insert
+from shared.auth import Staff, StaffAccount, issue_token
+from shared.db import db, utcnow
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.outbox import OutboxMessage
+from shared.web import settings
+
+#: which staff role looks after which emails (admins look after all)
+ROLE_OF_TYPES = {"events": EVENT_TYPES, "publications": ORDER_TYPES}
+#: seconds to connect to, and to read from, the orders service
+DOCUMENT_TIMEOUT = (5, 30)
+#: how the notify service appears in staff tokens; id 0 is never a stored account
+SERVICE_ACCOUNT = {"id": 0, "email": "notify@service", "role": "admin"}
+
+
+class DocumentUnavailable(Exception):
+    """The orders service could not hand over a PDF just now; worth retrying."""
+
+
+class DeliveryInProgress(Exception):
+    """Another copy of the message is sending this email right now; look again later."""
+
+
+# --- delivery --------------------------------------------------------------------------
+
+def smtp_settings() -> smtp.SmtpSettings:
+    config = settings()
+    return smtp.SmtpSettings(
+        host=config.smtp_host, port=config.smtp_port, tls=config.smtp_tls,
+        user=config.smtp_user or None, password=config.smtp_password or None,
+    )
+
+
+def deliver(envelope: dict[str, Any], claimant: str) -> None:
+    """Send the email for `envelope` unless its key was already sent or given up on.
+
+    `claimant` names this copy of the message in the queue. Raises `DeliveryInProgress`
+    when another copy is sending, and `smtp.TemporaryDeliveryError` or
+    `DocumentUnavailable` after recording the error: in all three cases the caller (a
+    Dramatiq actor) retries later. A permanent SMTP refusal, or an envelope that cannot
+    become an email, marks the delivery failed. A registration message also tells the
+    reminders where that registration stands, in the transaction that claims the delivery.
+    Commits: the SMTP conversation sits between the claim and the outcome, each committed
+    on its own.
+    """
+    key = str(envelope["key"])
+    try:
+        message: EmailMessage | None = compose(
+            envelope, mail_from=settings().mail_from, attachments=document_attachments(envelope)
+        )
+        problem = None
+    except InvalidMessage as exc:
+        message, problem = None, f"invalid message: {exc}"
+    except DocumentUnavailable as exc:
+        db.session.execute(_new_delivery(envelope, None).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+        db.session.execute(_update(key, QUEUED).where(Delivery.claimed_by.is_(None)).values(last_error=str(exc)))
+        db.session.commit()
+        raise
+    if envelope["type"] in reminders.REGISTRATION_NEWS:
+        reminders.note_registration(envelope)
+    if not _claim(envelope, message, claimant):
+        status = db.session.scalar(sa.select(Delivery.status).where(Delivery.idempotency_key == key))
+        db.session.commit()
+        if status == QUEUED:
+            raise DeliveryInProgress(key)
+        return  # sent, or failed and not (yet) resent by staff
+    db.session.commit()
+    if message is None:
+        return _settle(key, claimant, FAILED, problem)
+    try:
+        smtp.deliver(message, smtp_settings())
+    except smtp.PermanentDeliveryError as exc:
+        return _settle(key, claimant, FAILED, str(exc))
+    except smtp.TemporaryDeliveryError as exc:
+        _settle(key, claimant, QUEUED, str(exc))
+        raise
+    _settle(key, claimant, SENT, None)
+
+
+def give_up(envelope: dict[str, Any], retries: int) -> None:
+    """Every retry failed: the delivery is failed, for staff to see and resend. Commits."""
+    key = str(envelope["key"])
+    db.session.execute(_new_delivery(envelope, None).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    error = sa.func.coalesce(Delivery.last_error, "unknown")
+    db.session.execute(_update(key, QUEUED).values(
+        status=FAILED, claimed_by=None, last_error=sa.literal(f"gave up after {retries} retries; last error: ") + error,
+    ))
+    db.session.commit()
+
+
+def _new_delivery(envelope: dict[str, Any], message: EmailMessage | None, **values: Any) -> Any:
+    """An INSERT of the delivery row of `envelope` (the dialect's, for its ON CONFLICT)."""
+    kind = str(envelope.get("type"))
+    if message is not None:
+        recipient = message["To"].addresses[0].addr_spec
+        language = str(message["Content-Language"])
+    else:
+        person = (envelope.get("data") or {}).get("person") or {}
+        recipient, language = str(person.get("email") or "")[:254], str(person.get("language") or "")[:8]
+    return dialect_insert(Delivery).values(
+        idempotency_key=str(envelope["key"]), message_type=kind, recipient=recipient.lower(),
+        template=f"notify/{language}/{kind}", language=language, envelope=envelope, status=QUEUED, **values,
+    )
+
+
+def _claim(envelope: dict[str, Any], message: EmailMessage | None, claimant: str) -> bool:
+    """Create the delivery claimed by `claimant`, or claim the existing one if it is queued
+    and no other copy holds it: one statement. Counts an attempt when there is an email to send."""
+    attempt = int(message is not None)
+    claimed = db.session.execute(
+        _new_delivery(envelope, message, claimed_by=claimant, attempts=attempt).on_conflict_do_update(
+            index_elements=["idempotency_key"],
+            set_={"claimed_by": claimant, "attempts": Delivery.attempts + attempt},
+            where=sa.and_(
+                Delivery.status == QUEUED, sa.or_(Delivery.claimed_by.is_(None), Delivery.claimed_by == claimant)
+            ),
+        ).returning(Delivery.id)
+    )
+    return claimed.first() is not None
+
+
+def _update(key: str, status: str) -> sa.Update:
+    return sa.update(Delivery.__table__).where(Delivery.idempotency_key == key, Delivery.status == status)
+
+
+def _settle(key: str, claimant: str, status: str, error: str | None) -> None:
+    """Record the outcome of `claimant`'s attempt and let the delivery go. Commits."""
+    values: dict[str, Any] = {"status": status, "last_error": error, "claimed_by": None}
+    if status == SENT:
+        values["sent_at"] = utcnow()
+    db.session.execute(
+        sa.update(Delivery.__table__).where(Delivery.idempotency_key == key, Delivery.claimed_by == claimant)
+        .values(**values)
+    )
+    db.session.commit()
+
+
+# --- documents from the orders service -------------------------------------------------
+
+def service_token() -> str:
+    """A staff token with which the notify service itself calls the other services."""
+    return issue_token(StaffAccount(**SERVICE_ACCOUNT), settings().secret_key)
+
+
+def document_attachments(envelope: dict[str, Any]) -> list[tuple[str, str, bytes]]:
+    """The invoice or credit note PDF an envelope announces, fetched from the orders service.
+
+    Raises `DocumentUnavailable` when the orders service cannot answer now, and
+    `InvalidMessage` when it says the document does not exist or is not a PDF.
+    """
+    kind = envelope.get("type")
+    if kind not in ("invoice.issued", "credit_note.issued"):
+        return []
+    try:
+        data = envelope["data"]
+        number = str(data["document"]["number"])
+        if kind == "invoice.issued":
+            path, filename = f"/api/v1/orders/{int(data['order']['id'])}/invoice.pdf", f"invoice-{number}.pdf"
+        else:
+            path, filename = f"/api/v1/credit-notes/{quote(number, safe='')}.pdf", f"credit-note-{number}.pdf"
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidMessage(f"{kind}: {exc}") from exc
+    url = settings().service_url("orders") + path
+    try:
+        response = requests.get(
+            url, headers={"Authorization": f"Bearer {service_token()}"}, timeout=DOCUMENT_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise DocumentUnavailable(f"GET {url}: {type(exc).__name__}: {exc}") from exc
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        raise DocumentUnavailable(f"GET {url}: HTTP {response.status_code}")
+    if response.status_code != 200 or not response.content.startswith(b"%PDF-"):
+        raise InvalidMessage(f"GET {url}: HTTP {response.status_code}, not a PDF")
+    return [(filename, "application/pdf", response.content)]
+
+
+# --- staff -----------------------------------------------------------------------------
+
+def visible_types(staff: Staff) -> frozenset[str]:
+    """The message types whose emails `staff` may see and resend."""
+    return frozenset().union(*(types for role, types in ROLE_OF_TYPES.items() if staff.may(role)))
+
+
+def list_deliveries(staff: Staff, status: str | None, recipient: str | None, limit: int) -> list[Delivery]:
+    """The newest deliveries first, of the kinds `staff` looks after."""
+    statement = sa.select(Delivery).where(Delivery.message_type.in_(visible_types(staff)))
+    if status:
+        statement = statement.where(Delivery.status == status)
+    if recipient:
+        statement = statement.where(Delivery.recipient == recipient.strip().lower())
+    return list(db.session.scalars(statement.order_by(Delivery.id.desc()).limit(limit)))
+
+
+def resend(staff: Staff, delivery_id: int) -> Delivery:
+    """Put a failed delivery back in the queue; its email is composed and sent again.
+
+    The message goes through the notify outbox, so it is queued if and only if this
+    transaction commits. Flushes; the caller commits.
+    """
+    delivery = db.session.execute(
+        sa.select(Delivery).where(Delivery.id == delivery_id).with_for_update()
+    ).scalar_one_or_none()
+    if delivery is None:
+        raise NotFound(f"No delivery {delivery_id}.", {"id": ["Unknown delivery."]})
+    if delivery.message_type not in visible_types(staff):
+        role = next((role for role, types in ROLE_OF_TYPES.items() if delivery.message_type in types), "admin")
+        raise Forbidden(f"This needs the '{role}' role.")
+    if delivery.status != FAILED:
+        raise Conflict(f"Only a failed delivery can be resent (this one is {delivery.status}).",
+                       {"status": [f"Is {delivery.status}."]})
+    delivery.status, delivery.claimed_by = QUEUED, None
+    db.session.add(OutboxMessage(
+        id=uuid.uuid4().hex,
+        message_type=delivery.message_type,
+        idempotency_key=f"resend:{delivery.id}:{uuid.uuid4().hex}",
+        envelope=delivery.envelope,
+        created_at=utcnow(),
+        attempts=0,
+    ))
+    db.session.flush()
+    return delivery
+

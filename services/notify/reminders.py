@@ -1,0 +1,186 @@
+"""Reminders before an event: due times kept in the database, Dramatiq delayed messages as the timer.
+
+How it works. The registration service emits `event.scheduled` whenever a published
+event's dates are set or change; each one updates `ScheduledEvent` unless a newer one was
+already seen, so its `remind_at` (starts_at less REMINDER_HOURS) follows the latest dates.
+Each registration message updates that person's `Registrant` row the same way. Whenever `remind_at` differs from the time a wake-up was queued for, one
+`send_event_reminders(slug, remind_at)` message is queued with Dramatiq's `delay`. When it
+fires, the database decides: a wake-up whose `remind_at` is no longer the event's (the event
+moved), or whose event is cancelled or already reminded, does nothing. A current one writes
+one `event.reminder` message per registrant who is *confirmed at that moment* to the notify
+outbox, in the same transaction that marks the event reminded; those are then delivered
+like every other email, idempotent by key (`event.reminder:<registration>:<starts_at>`, so
+a moved event is reminded again, but no one is reminded twice for the same date).
+
+Why this and not a periodic job. Dramatiq is already the system's task runner and its Redis
+broker keeps delayed messages across worker restarts (persistent Redis in `make run`), so
+there is no extra process to run, watch and keep single (APScheduler or a cron container
+would be one more moving part, and one more thing that could fire twice). The database
+stays the truth: stale timers are harmless and the recipient list is read when the reminder
+goes out, never when it was planned. Dramatiq documents delays as "less than 7 days", while
+events are published months ahead: a wake-up that is not yet due queues itself again for
+the remaining time, at most `MAX_DELAY` at a time (one extra message per six days).
+
+Limits, stated: people who register after the reminder went out get no reminder (their
+confirmation is recent); the join link in a reminder is the newest one the registration
+service put in a seated registrant's message (a link changed later is not announced to the
+notify service by any message yet).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.notify.models import Registrant, ScheduledEvent, dialect_insert, insert_if_absent
+from shared.db import db, utcnow
+from shared.outbox import emit
+from shared.web import settings
+
+#: statuses whose registration messages carry the event's join link
+SEATED = ("confirmed", "attended")
+#: registration messages that say where a registration stands (event.reminder comes from us)
+REGISTRATION_NEWS = frozenset({
+    "registration.pending", "registration.confirmed", "registration.waitlisted",
+    "registration.promoted", "registration.cancelled", "registration.updated", "event.message",
+})
+#: longest delay given to one Dramatiq message (documented limit: 7 days)
+MAX_DELAY = dt.timedelta(days=6)
+#: a wake-up this close to its time counts as due (the worker's timer is not exact)
+EARLY_TOLERANCE = dt.timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Wakeup:
+    """A `send_event_reminders` message to queue for `slug`, due at `remind_at`."""
+
+    slug: str
+    remind_at: dt.datetime
+
+    def delay_ms(self, now: dt.datetime | None = None) -> int:
+        wait = min(max(self.remind_at - (now or utcnow()), dt.timedelta(0)), MAX_DELAY)
+        return int(wait.total_seconds() * 1000)
+
+
+def _aware(value: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return moment.astimezone(dt.timezone.utc)
+
+
+def note_registration(envelope: dict[str, Any]) -> None:
+    """Remember where a registration stands, unless newer news of it was already seen.
+
+    One statement, as it runs for nearly every email. Flushes; the caller commits.
+    """
+    data = envelope["data"]
+    as_of = _aware(envelope["occurred_at"])
+    event = data["event"]
+    values = {
+        "registration_id": str(data["registration_id"]),
+        "event_slug": event["slug"],
+        "status": data["status"],
+        "person": data["person"],
+        "manage_url": data["manage_url"],
+        "join_url": event.get("join_url") if data["status"] in SEATED else None,
+        "as_of": as_of,
+    }
+    insert = dialect_insert(Registrant).values(**values)
+    db.session.execute(insert.on_conflict_do_update(
+        index_elements=["registration_id"],
+        set_={name: insert.excluded[name] for name in values if name != "registration_id"},
+        where=Registrant.as_of < insert.excluded.as_of,
+    ))
+
+
+def note_event(summary: dict[str, Any], as_of: dt.datetime, cancelled: bool | None = None) -> Wakeup | None:
+    """Remember an event's dates as of `as_of` (older news changes nothing).
+
+    `cancelled` is only known from `event.scheduled` messages. Returns the wake-up to queue
+    when the reminder time is new or has moved and the reminder is still to come.
+    Flushes; the caller commits.
+    """
+    starts_at = _aware(summary["starts_at"])
+    remind_at = starts_at - dt.timedelta(hours=settings().reminder_hours)
+    values = {
+        "slug": summary["slug"],
+        "summary": {name: value for name, value in summary.items() if name != "join_url"},
+        "starts_at": starts_at,
+        "remind_at": remind_at,
+        "as_of": as_of,
+    }
+    if cancelled is not None:
+        values["cancelled"] = cancelled
+    db.session.execute(insert_if_absent(ScheduledEvent, values, "slug"))
+    event = _locked(ScheduledEvent, ScheduledEvent.slug == values["slug"])
+    if as_of > event.as_of:
+        for name, value in values.items():
+            setattr(event, name, value)
+    if event.cancelled or event.wakeup_for == event.remind_at or event.reminded_for == event.starts_at:
+        return None
+    if event.starts_at <= utcnow():
+        return None
+    return Wakeup(event.slug, event.remind_at)
+
+
+def wakeup_queued(wakeup: Wakeup) -> None:
+    """Record that a wake-up for `wakeup.remind_at` is in the queue. Flushes."""
+    event = _locked(ScheduledEvent, ScheduledEvent.slug == wakeup.slug)
+    if event.remind_at == wakeup.remind_at:
+        event.wakeup_for = wakeup.remind_at
+
+
+def remind_registrants(slug: str, remind_at: dt.datetime) -> Wakeup | None:
+    """Queue a reminder for every confirmed registrant of `slug`, if this wake-up is current and due.
+
+    Returns the same wake-up when it came early (longer delays than `MAX_DELAY` are made
+    of several hops); None when there is nothing more to do. Flushes; the caller commits.
+    """
+    event = db.session.execute(
+        sa.select(ScheduledEvent).where(ScheduledEvent.slug == slug).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if event is None or event.cancelled or event.remind_at != remind_at or event.reminded_for == event.starts_at:
+        return None
+    now = utcnow()
+    if now < remind_at - EARLY_TOLERANCE:
+        return Wakeup(slug, remind_at)
+    if now >= event.starts_at:
+        return None
+    registrants = db.session.scalars(
+        sa.select(Registrant).where(Registrant.event_slug == slug, Registrant.status == "confirmed")
+        .order_by(Registrant.registration_id)
+    ).all()
+    join_url = _newest_join_url(slug) if event.summary.get("online") else None
+    for registrant in registrants:
+        emit(
+            "event.reminder",
+            f"event.reminder:{registrant.registration_id}:{event.starts_at.isoformat()}",
+            {
+                "registration_id": registrant.registration_id,
+                "status": registrant.status,
+                "person": registrant.person,
+                "event": {**event.summary, "join_url": join_url},
+                "manage_url": registrant.manage_url,
+            },
+        )
+    event.reminded_for = event.starts_at
+    return None
+
+
+def _newest_join_url(slug: str) -> str | None:
+    return db.session.scalar(
+        sa.select(Registrant.join_url)
+        .where(Registrant.event_slug == slug, Registrant.join_url.is_not(None))
+        .order_by(Registrant.as_of.desc())
+        .limit(1)
+    )
+
+
+def _locked(model: type, condition: sa.ColumnElement[bool]) -> Any:
+    return db.session.execute(
+        sa.select(model).where(condition).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()

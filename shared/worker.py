@@ -1,0 +1,100 @@
+"""Entry module of the Dramatiq workers: `dramatiq shared.worker services.notify.actors`.
+
+Dramatiq imports the modules named on its command line in order, so this one runs first:
+it reads the settings, sets the Redis broker before any actor is declared, and adds
+Dramatiq's `CurrentMessage` (an actor may need to know which copy of a message it runs)
+and a middleware that runs each message inside its service's Flask app context (database
+session, settings) without importing that service's views. Actors take ids and JSON
+envelopes, never objects, and must be safe to run twice.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import dramatiq
+import dramatiq.worker
+from dramatiq.middleware import CurrentMessage, Middleware
+from flask import Flask
+from flask.ctx import AppContext
+
+from shared.broker import setup_broker
+from shared.config import ConfigurationError, Settings, load_settings
+from shared.db import db, engine_options
+
+#: messages each worker process takes from a queue ahead of its threads. Dramatiq's default
+#: (twice the threads) starves the threads (MEASURED.md: ~1,700 against ~6,300 msg/s with
+#: 200); not much more than that, since a crashed process's prefetched messages wait for
+#: Dramatiq's heartbeat timeout before another worker gets them. `dramatiq_queue_prefetch`
+#: in the environment still wins.
+QUEUE_PREFETCH = 200
+#: queue name -> the service whose database and settings its actors use
+SERVICE_OF_QUEUE = {"notify": "notify", "orders": "orders"}
+
+
+def worker_app(service: str, settings: Settings) -> Flask:
+    """A Flask app with only what actors use: the service's database and the settings."""
+    app = Flask(__name__)
+    url = settings.database_url(service)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=url,
+        # No ping before each use of a pooled connection: one that went stale (the database
+        # restarted) fails its message, which Dramatiq retries like any other failure.
+        SQLALCHEMY_ENGINE_OPTIONS={**engine_options(url), "pool_pre_ping": False},
+    )
+    app.extensions["eupolnet_settings"] = settings
+    app.extensions["eupolnet_service"] = service
+    db.init_app(app)
+    return app
+
+
+class AppContextMiddleware(Middleware):
+    """Push the app context of the message's service around each message, then pop it.
+
+    Popping ends the database session (rolling back whatever an actor left uncommitted)
+    and returns its connection to the pool.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.apps: dict[str, Flask] = {}
+        self.lock = threading.Lock()
+        self.local = threading.local()
+
+    def _app(self, queue_name: str) -> Flask:
+        service = SERVICE_OF_QUEUE[queue_name.removesuffix(".DQ")]
+        with self.lock:
+            if service not in self.apps:
+                self.apps[service] = worker_app(service, self.settings)
+            return self.apps[service]
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        context = self._app(message.queue_name).app_context()
+        context.push()
+        self.local.context = context
+
+    def after_process_message(
+        self, broker: dramatiq.Broker, message: dramatiq.Message, *, result: Any = None, exception: BaseException | None = None
+    ) -> None:
+        context: AppContext | None = getattr(self.local, "context", None)
+        if context is not None:
+            self.local.context = None
+            context.pop()
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        self.after_process_message(broker, message)
+
+
+def configure(settings: Settings) -> dramatiq.Broker:
+    if not settings.redis_url:
+        raise ConfigurationError("REDIS_URL is not set: the workers need the Redis broker")
+    broker = setup_broker(settings.redis_url)
+    broker.add_middleware(CurrentMessage())
+    broker.add_middleware(AppContextMiddleware(settings))
+    # Read by dramatiq.worker.Worker when the CLI creates it, after importing this module.
+    dramatiq.worker.QUEUE_PREFETCH = dramatiq.worker.QUEUE_PREFETCH or QUEUE_PREFETCH
+    return broker
+
+
+broker = configure(load_settings())

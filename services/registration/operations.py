@@ -73,15 +73,14 @@ def update_event(event: Event, changes: dict[str, Any]) -> Event:
         validate_extra_field_definitions(changes["extra_fields"] or [])
     if "capacity" in changes and changes["capacity"] != event.capacity:
         set_seats(event, changes["capacity"])
-    schedule_changed = any(
-        name in changes and changes[name] != getattr(event, name) for name in ("starts_at", "ends_at", "published", "timezone")
-    )
+    was_published = event.published
+    schedule_changed = any(name in changes and changes[name] != getattr(event, name) for name in SCHEDULE_FIELDS)
     for name, value in changes.items():
         setattr(event, name, value)
     _check_dates(event)
     db.session.flush()
     fill_free_seats(event)
-    if schedule_changed and event.published:
+    if schedule_changed and (event.published or was_published):
         _emit_scheduled(event)
     return event
 
@@ -519,8 +518,17 @@ def _changed(registration: Registration, message_type: str) -> None:
     _announce(registration, message_type)
 
 
+#: what reminders show: a change to any of these is sent to the notify service
+SCHEDULE_FIELDS = ("starts_at", "ends_at", "published", "timezone", "title", "venue", "kind")
+
+
 def _emit_scheduled(event: Event) -> None:
-    emit("event.scheduled", f"event.scheduled:{event.slug}:{uuid.uuid4().hex}", {"event": event_summary(event)})
+    """Tell the notify service when and what the event is; unpublished counts as cancelled."""
+    emit(
+        "event.scheduled",
+        f"event.scheduled:{event.slug}:{uuid.uuid4().hex}",
+        {"event": event_summary(event), "cancelled": not event.published},
+    )
 
 
 def title_in(event: Event, language: str) -> str:

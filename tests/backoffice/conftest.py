@@ -1,0 +1,85 @@
+"""Fixtures of the back-office tests: staff accounts with passwords, and logging in."""
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from shared.auth import StaffAccount
+from shared.testing import ServiceProcess
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _clean(clean) -> None:
+    """Every back-office test starts from empty databases and an empty Redis (login failures too)."""
+
+
+@pytest.fixture
+def staff_account(databases) -> Callable[..., str]:
+    """Create a staff account with `role` and a password (PASSWORD); returns its email."""
+
+    def make(role: str = "events", email: str | None = None) -> str:
+        email = email or f"{role}.desk@efus.eu"
+        engine = sa.create_engine(databases.urls["registration"])
+        with Session(engine) as session:
+            session.add(StaffAccount(email=email, role=role, password_hash=generate_password_hash(PASSWORD)))
+            session.commit()
+        engine.dispose()
+        return email
+
+    return make
+
+
+def csrf(html: str) -> str:
+    """The CSRF token of the first form in `html`."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+@pytest.fixture
+def login(client, staff_account) -> Callable[..., object]:
+    """Log the test client in as a new account with `role`."""
+
+    def log_in(role: str = "events") -> object:
+        email = staff_account(role)
+        token = csrf(client.get("/staff/login").get_data(as_text=True))
+        response = client.post("/staff/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return log_in
+
+
+class Services:
+    """The registration (with the back office), orders and notify services under gunicorn."""
+
+    def __init__(self, registration: ServiceProcess, orders: ServiceProcess, notify: ServiceProcess):
+        self.registration = registration
+        self.orders = orders
+        self.notify = notify
+
+
+@pytest.fixture(scope="session")
+def services(environ: dict[str, str]) -> Iterator[Services]:
+    registration = ServiceProcess("registration", {}, workers=2)
+    orders = ServiceProcess("orders", {}, workers=2)
+    notify = ServiceProcess("notify", {}, workers=1)
+    common = {**environ, "REGISTRATION_URL": registration.url, "ORDERS_URL": orders.url, "NOTIFY_URL": notify.url}
+    registration.environ = {**common, "PUBLIC_BASE_URL": registration.url}
+    orders.environ = notify.environ = common
+    started: list[ServiceProcess] = []
+    try:
+        for service in (registration, orders, notify):
+            service.start()
+            started.append(service)
+        yield Services(registration, orders, notify)
+    finally:
+        for service in reversed(started):
+            service.stop()

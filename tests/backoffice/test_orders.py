@@ -1,0 +1,50 @@
+"""The orders work queue of the back office, against the registration and orders services
+under gunicorn: the back office calls the orders API with the logged-in staff member's token."""
+from __future__ import annotations
+
+import requests
+
+from tests.backoffice.conftest import PASSWORD, csrf
+
+ORDER = {"channel": "post", "publication_0": "safer-cities", "copies_0": "2", "first_name": "Jean", "last_name": "Dupont",
+         "organisation": "Mairie de Lyon", "address": "1 place de la Comédie", "postcode": "69001", "city": "Lyon",
+         "country": "fr", "email": "jean.dupont@example.fr", "telephone": "", "language": "fr"}
+
+
+def logged_in(url: str, email: str) -> requests.Session:
+    browser = requests.Session()
+    token = csrf(browser.get(f"{url}/staff/login", timeout=10).text)
+    response = browser.post(f"{url}/staff/login", data={"email": email, "password": PASSWORD, "csrf_token": token}, timeout=10)
+    assert response.ok and "Log out" in response.text
+    return browser
+
+
+def test_enter_a_postal_order_then_invoice_mark_paid_ship_and_download_the_invoice(services, staff_account, staff_token):
+    url = services.registration.url
+    publications = {"Authorization": f"Bearer {staff_token('publications')}"}
+    response = requests.post(f"{services.orders.url}/api/v1/publications", headers=publications, timeout=10,
+                             json={"slug": "safer-cities", "title": {"en": "Safer cities", "fr": "Villes plus sûres"},
+                                   "languages": ["en", "fr"], "stock": 100})
+    assert response.status_code == 201, response.text
+    browser = logged_in(url, staff_account("publications"))
+
+    page = browser.get(f"{url}/staff/orders/new", timeout=10)
+    bad = browser.post(f"{url}/staff/orders/new", data={**ORDER, "csrf_token": csrf(page.text), "publication_0": "no-such-book"}, timeout=10)
+    assert bad.status_code == 422 and 'aria-invalid="true" aria-describedby="publication_0-error"' in bad.text
+    response = browser.post(f"{url}/staff/orders/new", data={**ORDER, "csrf_token": csrf(page.text)}, timeout=30)
+    assert response.ok, response.text
+    assert "recorded (received)" in response.text and "Jean Dupont" in response.text
+    [order] = requests.get(f"{services.orders.url}/api/v1/orders", headers=publications, timeout=10).json()
+    assert order["channel"] == "post" and order["status"] == "received" and order["total_cents"] > 0
+
+    for action, status in (("invoice", "invoiced"), ("mark-paid", "paid"), ("ship", "shipped")):
+        token = csrf(response.text)
+        response = browser.post(f"{url}/staff/orders/{order['id']}/{action}", data={"csrf_token": token, "status": status}, timeout=30)
+        assert response.ok and f"Order {order['id']}: {action} done." in response.text, response.text
+    assert requests.get(f"{services.orders.url}/api/v1/orders/{order['id']}", headers=publications, timeout=10).json()["status"] == "shipped"
+    # a refused transition is shown, not hidden
+    response = browser.post(f"{url}/staff/orders/{order['id']}/approve", data={"csrf_token": csrf(response.text)}, timeout=10)
+    assert "is shipped: &#39;approve&#39; is not possible now" in response.text
+
+    pdf = browser.get(f"{url}/staff/orders/{order['id']}/invoice.pdf", timeout=30)
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

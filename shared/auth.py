@@ -47,6 +47,28 @@ class Staff:
         return self.role == "admin" or self.role == role
 
 
+def save_staff_account(url: str, email: str, role: str, password: str | None = None) -> StaffAccount:
+    """Create the staff account `email` in the registration database at `url`, or update its
+    role (and password, when given)."""
+    from sqlalchemy.orm import Session
+    from werkzeug.security import generate_password_hash
+
+    engine = sa.create_engine(url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.lower()))
+            if account is None:
+                account = StaffAccount(email=email.lower(), role=role)
+                session.add(account)
+            account.role = role
+            if password:
+                account.password_hash = generate_password_hash(password)
+            session.commit()
+            return account
+    finally:
+        engine.dispose()
+
+
 def issue_token(account: StaffAccount, secret_key: str) -> str:
     serializer = URLSafeSerializer(secret_key, salt=TOKEN_SALT)
     return serializer.dumps(

@@ -7,7 +7,6 @@ import threading
 
 import click
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from shared.config import SERVICES, load_settings
 
@@ -50,24 +49,12 @@ def staff() -> None:
 @click.option("--password", default=None, help="Also allow back-office login with this password.")
 def staff_create(email: str, role: str, password: str | None) -> None:
     """Create (or update the role of) a staff account and print its API token on the last line."""
-    from werkzeug.security import generate_password_hash
-
-    from shared.auth import StaffAccount, issue_token
+    from shared.auth import issue_token, save_staff_account
 
     settings = load_settings()
-    engine = sa.create_engine(settings.database_url("registration"))
-    with Session(engine, expire_on_commit=False) as session:
-        account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.lower()))
-        if account is None:
-            account = StaffAccount(email=email.lower(), role=role)
-            session.add(account)
-        account.role = role
-        if password:
-            account.password_hash = generate_password_hash(password)
-        session.commit()
-        click.echo(f"Staff account {account.email} ({account.role}). API token:")
-        click.echo(issue_token(account, settings.secret_key))
-    engine.dispose()
+    account = save_staff_account(settings.database_url("registration"), email, role, password)
+    click.echo(f"Staff account {account.email} ({account.role}). API token:")
+    click.echo(issue_token(account, settings.secret_key))
 
 
 @main.command()

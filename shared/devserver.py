@@ -14,10 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+from shared.auth import save_staff_account
 from shared.config import VAR_DIR, Settings
 from shared.migrations import migrated_services, upgrade
 from shared.redis_server import RedisServer, port_is_open
 
+#: the admin account `make run` keeps in development (never in production)
+DEVELOPMENT_LOGIN = ("admin@efus.eu", "eupolnet-dev")
 #: port of the embedded Redis (not 6379, which may be a machine-wide Redis)
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6390"))
 #: where the development mail sink writes every email it receives
@@ -71,6 +74,9 @@ def run_all(settings: Settings) -> None:
     services = migrated_services()
     for service in services:
         upgrade(service, settings.database_url(service))
+    if not settings.production:
+        email, password = DEVELOPMENT_LOGIN
+        save_staff_account(settings.database_url("registration"), email, "admin", password)
     children: dict[str, subprocess.Popen] = {}
     stopping = False
 
@@ -87,6 +93,7 @@ def run_all(settings: Settings) -> None:
         print("\nEU-POLNET is running:")
         for service in services:
             print(f"  {service:<13} {settings.service_urls[service]}  (API docs: {settings.service_urls[service]}/openapi.json)")
+        print(f"  {'back office':<13} {settings.service_urls['registration']}/staff/  (development login: {' / '.join(DEVELOPMENT_LOGIN)})")
         print(f"  {'redis':<13} {environ['REDIS_URL']}{' (embedded, data in var/redis)' if redis_server else ''}")
         if "mailsink" in commands:
             print(f"  {'mail':<13} every email is written to {MAIL_DIR}/ (SMTP sink on {settings.smtp_host}:{settings.smtp_port})")

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -75,6 +76,22 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 def _sqlite_begin(connection: sa.Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def dialect_insert(model: type[Base]) -> Any:
+    """The database's own INSERT into `model`'s table, which knows ON CONFLICT (PostgreSQL,
+    SQLite); on the table itself, as the ORM adds nothing to a single-row upsert but time."""
+    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(model.__table__)
+
+
+def insert_if_absent(model: type[Base], values: dict[str, Any], key: str | None = None) -> Any:
+    """INSERT that does nothing when the row exists (a conflict on the unique `key`, or on
+    any unique constraint when `key` is None).
+
+    Two transactions running it at once both succeed; the second waits for the first one's
+    commit (PostgreSQL) or for the database (SQLite), then finds the row.
+    """
+    return dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key] if key else None)
 
 
 def ping(session: Any) -> None:

@@ -8,10 +8,8 @@ as carried by the messages it consumes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import UTCDateTime, db, utcnow
@@ -87,18 +85,3 @@ class Registrant(db.Model):
     #: occurred_at of the newest message about this registration
     as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
-
-def dialect_insert(model: type[db.Model]) -> Any:
-    """The database's own INSERT into `model`'s table, which knows ON CONFLICT (PostgreSQL,
-    SQLite); on the table itself, as the ORM adds nothing to a single-row upsert but time."""
-    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(model.__table__)
-
-
-def insert_if_absent(model: type[db.Model], values: dict[str, Any], key: str) -> Any:
-    """INSERT that does nothing when a row with the same unique `key` exists.
-
-    Two workers handling copies of one message both run it without an error; the one that
-    comes second waits for the first one's transaction (PostgreSQL) or for the database
-    (SQLite), then finds the row.
-    """
-    return dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])

@@ -33,9 +33,9 @@ import sqlalchemy as sa
 
 from services.notify import reminders, smtp
 from services.notify.emails import EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
-from services.notify.models import FAILED, QUEUED, SENT, Delivery, dialect_insert
+from services.notify.models import FAILED, QUEUED, SENT, Delivery
 from shared.auth import Staff, StaffAccount, issue_token
-from shared.db import db, utcnow
+from shared.db import db, dialect_insert, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.outbox import OutboxMessage
 from shared.web import settings

@@ -34,8 +34,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.notify.models import Registrant, ScheduledEvent, dialect_insert, insert_if_absent
-from shared.db import db, utcnow
+from services.notify.models import Registrant, ScheduledEvent
+from shared.db import db, dialect_insert, insert_if_absent, utcnow
 from shared.outbox import emit
 from shared.web import settings
 

@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.orders.documents import (
     EFUS_SELLER, BankDetails, BillingDocument as DocumentContent, DocumentLine, Party, VatTreatment, render_document,
@@ -27,7 +26,7 @@ from services.orders.models import (
     RECEIVED, RESERVED, SHIPPED, UNVERIFIED, VERIFIED, BillingDocument, CreditNote, DocumentCounter, FreeCopyLedger,
     Invoice, Order, OrderLine, Publication,
 )
-from shared.db import db, utcnow
+from shared.db import db, insert_if_absent, utcnow
 from shared.errors import ApiError, Conflict, NotFound
 from shared.outbox import emit
 from shared.web import settings
@@ -186,15 +185,11 @@ def resolve_membership(order_id: int) -> Order | None:
     return price_order(order, membership)
 
 
-def _insert_missing(model: type[db.Model], **values: Any) -> None:
-    """INSERT the row unless its key exists (ON CONFLICT DO NOTHING on both databases)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    db.session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
-
-
 def _ledger(organisation_id: int, publication_id: int) -> FreeCopyLedger:
     """The organisation's free-copy ledger row for the publication, locked until commit."""
-    _insert_missing(FreeCopyLedger, member_organisation_id=organisation_id, publication_id=publication_id, granted=0)
+    db.session.execute(insert_if_absent(
+        FreeCopyLedger, {"member_organisation_id": organisation_id, "publication_id": publication_id, "granted": 0}
+    ))
     return db.session.execute(
         sa.select(FreeCopyLedger)
         .where(FreeCopyLedger.member_organisation_id == organisation_id, FreeCopyLedger.publication_id == publication_id)
@@ -346,7 +341,7 @@ def next_document_number(year: int) -> int:
     back, the number was never taken. Hence no gap and no duplicate, with any number of
     workers.
     """
-    _insert_missing(DocumentCounter, year=year, last_number=0)
+    db.session.execute(insert_if_absent(DocumentCounter, {"year": year, "last_number": 0}))
     counter = db.session.execute(
         sa.select(DocumentCounter).where(DocumentCounter.year == year)
         .with_for_update().execution_options(populate_existing=True)

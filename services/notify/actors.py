@@ -83,9 +83,17 @@ def send_email(envelope: dict[str, Any]) -> None:
         raise dramatiq.Retry() from exc
 
 
+def person_erased(envelope: dict[str, Any]) -> None:
+    """Erase what notify holds about a person (safe to run twice: the second finds nothing)."""
+    operations.erase_person(envelope["data"]["email"], envelope["data"]["registration_ids"])
+    db.session.commit()
+
+
 def _declare(contract: Contract) -> dramatiq.Actor:
     if contract.type == "event.scheduled":
         return dramatiq.actor(event_scheduled, actor_name=contract.actor_name, queue_name=QUEUE, **RETRIES)
+    if contract.type == "person.erased":
+        return dramatiq.actor(person_erased, actor_name=contract.actor_name, queue_name=QUEUE, **RETRIES)
     return dramatiq.actor(
         send_email, actor_name=contract.actor_name, queue_name=QUEUE,
         on_retry_exhausted=delivery_gave_up.actor_name, **RETRIES,

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from services.notify import reminders, smtp
 from services.notify.emails import EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
-from services.notify.models import FAILED, QUEUED, SENT, Delivery
+from services.notify.models import FAILED, QUEUED, SENT, Delivery, Registrant
 from shared.auth import Staff, StaffAccount, issue_token
 from shared.db import db, dialect_insert, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
@@ -255,3 +255,13 @@ def resend(staff: Staff, delivery_id: int) -> Delivery:
     db.session.flush()
     return delivery
 
+
+
+def erase_person(email: str, registration_ids: list[str]) -> int:
+    """Forget a person who asked to be erased: their registrations' reminder records go, and
+    their delivery log rows keep only what staff statistics need. Returns the rows changed."""
+    registrants = db.session.execute(sa.delete(Registrant).where(Registrant.registration_id.in_(registration_ids)))
+    deliveries = db.session.execute(
+        sa.update(Delivery).where(Delivery.recipient == email).values(recipient="erased", envelope={}, last_error=None)
+    )
+    return registrants.rowcount + deliveries.rowcount

@@ -6,6 +6,7 @@ dates) and removes everything that names or reaches a person.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from services.registration import operations
 from services.registration.models import ACTIVE, ATTENDED, Event, Registration
 from shared.db import db, utcnow
+from shared.outbox import OutboxMessage, emit
 
 
 def registrations_of(email: str) -> list[Registration]:
@@ -55,10 +57,16 @@ def anonymise(registration: Registration) -> None:
 
 
 def erase_person(email: str) -> int:
-    """Anonymise every registration of `email`; returns how many."""
+    """Anonymise every registration of `email`, drop the sent messages that named them, and
+    tell the notify service to erase its copies; returns how many registrations."""
     registrations = registrations_of(email)
     for registration in registrations:
         anonymise(registration)
+        db.session.execute(sa.delete(OutboxMessage).where(
+            OutboxMessage.sent_at.is_not(None), OutboxMessage.idempotency_key.like(f"%:{registration.public_id}:%")
+        ))
+    emit("person.erased", f"person.erased:{uuid.uuid4().hex}",
+         {"email": email.strip().lower(), "registration_ids": [r.public_id for r in registrations]})
     return len(registrations)
 
 

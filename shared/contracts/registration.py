@@ -45,3 +45,11 @@ class EventScheduled(Schema):
 
     event = fields.Nested(EventSummary, required=True)
     cancelled = fields.Boolean(load_default=False)
+
+
+class PersonErased(Schema):
+    """A person asked to be forgotten: services holding copies of their data erase them too."""
+
+    email = fields.Email(required=True)
+    #: the public ids of the registrations that were anonymised
+    registration_ids = fields.List(fields.String(), required=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from icalendar import Calendar
 
 from shared.auth import read_token
@@ -135,3 +136,26 @@ def test_service_token_is_a_valid_admin_token(notify_app, settings):
     with notify_app.app_context():
         token = service_token()
     assert read_token(token, settings.secret_key) == {"id": 0, "email": "notify@service", "role": "admin"}
+
+
+def test_erasing_a_person_reaches_the_delivery_log(broker, mailbox, start_worker, notify_db):
+    """The registration service's `person.erased` message anonymises notify's copies."""
+    start_worker()
+    enqueue(broker, registration_envelope(email="ana@madrid.es"))
+    enqueue(broker, registration_envelope(email="luis@madrid.es"))
+    wait_for(lambda: len(deliveries(notify_db, status="sent")) == 2)
+    assert registrants(notify_db) == ["reg-ana@madrid.es", "reg-luis@madrid.es"]
+
+    erased = {"type": "person.erased", "version": 1, "key": "person.erased:1", "occurred_at": "2026-11-23T12:00:00+00:00",
+              "data": {"email": "ana@madrid.es", "registration_ids": ["reg-ana@madrid.es"]}}
+    enqueue(broker, erased)
+    wait_for(lambda: not deliveries(notify_db, recipient="ana@madrid.es"))
+    rows = deliveries(notify_db, status="sent")
+    assert sorted(row["recipient"] for row in rows) == ["erased", "luis@madrid.es"]
+    assert next(row for row in rows if row["recipient"] == "erased")["envelope"] in ({}, "{}")
+    assert registrants(notify_db) == ["reg-luis@madrid.es"]
+
+
+def registrants(engine: sa.Engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(connection.execute(sa.text("SELECT registration_id FROM registrant")).scalars())

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
+
 from services.registration.privacy import anonymise_expired
 from shared.db import db
+from shared.outbox import OutboxMessage
 from tests.conftest import person
 
 
-def test_export_and_erase_on_request(client, make_event, staff_token, auth):
+def test_export_and_erase_on_request(client, make_event, staff_token, auth, registration_app):
     admin = {"Authorization": f"Bearer {staff_token('admin')}"}
     make_event(capacity=1)
     client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(1, answers={}))
@@ -23,6 +26,10 @@ def test_export_and_erase_on_request(client, make_event, staff_token, auth):
     assert client.get("/api/v1/personal-data?email=ana1@example.org", headers=admin).json["registrations"] == []
     listing = client.get("/api/v1/events/police-academy-lisbon/registrations", headers=auth).json
     assert [(r["first_name"], r["status"]) for r in listing] == [("-", "cancelled"), ("Ana2", "confirmed")]
+    # The notify service is told to erase its copies too.
+    with registration_app.app_context():
+        [erased] = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.message_type == "person.erased")).all()
+        assert erased.envelope["data"] == {"email": "ana1@example.org", "registration_ids": [listing[0]["id"]]}
 
 
 def test_old_registrations_are_anonymised_after_the_retention_period(client, make_event, registration_app, staff_token):

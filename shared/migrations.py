@@ -37,6 +37,7 @@ def run_env(service: str, shared_tables: tuple[str, ...]) -> None:
     importlib.import_module(f"services.{service}.models")
     importlib.import_module("shared.outbox")
     importlib.import_module("shared.auth")
+    importlib.import_module("shared.audit")
     owned = set(shared_tables) | {
         mapper.local_table.name
         for mapper in db.Model.registry.mappers
@@ -62,3 +63,29 @@ def run_env(service: str, shared_tables: tuple[str, ...]) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def create_audit_table(op) -> None:  # noqa: ANN001  (alembic's `op` module)
+    """Every service's `audit_entry` table (shared.audit), one definition for the three histories."""
+    import sqlalchemy as sa
+
+    from shared.db import UTCDateTime
+
+    op.create_table(
+        "audit_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column("staff_email", sa.String(length=254), nullable=False),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=False),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_audit_entry_action", "audit_entry", ["action"])
+    op.create_index("ix_audit_entry_at", "audit_entry", ["at"])
+
+
+def drop_audit_table(op) -> None:  # noqa: ANN001
+    op.drop_table("audit_entry")

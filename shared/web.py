@@ -8,6 +8,7 @@ from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
 
+from shared import audit
 from shared.config import Settings, load_settings
 from shared.db import db, engine_options, ping
 from shared.errors import ApiError, error_response, register_error_handlers
@@ -46,7 +47,7 @@ def create_service_app(
     app.extensions["eupolnet_service"] = name
     db.init_app(app)
     api = Api(app)
-    for blueprint in blueprints:
+    for blueprint in (*blueprints, audit.blp):
         api.register_blueprint(blueprint)
     register_error_handlers(app)
     app.before_request(_require_json_body)

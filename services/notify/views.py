@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from services.notify import operations
 from services.notify.models import DELIVERY_STATUSES
+from shared import audit
 from shared.auth import current_staff
 from shared.db import db
 
@@ -45,5 +46,6 @@ def list_deliveries(query: dict):
 def resend_delivery(delivery_id: int):
     """Queue a failed delivery again (409 for any other status)."""
     delivery = operations.resend(current_staff(), delivery_id)
+    audit.record("delivery.resend", str(delivery_id), {"status": "failed"}, {"status": delivery.status})
     db.session.commit()
     return delivery

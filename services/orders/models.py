@@ -162,6 +162,8 @@ class FreeCopyLedger(db.Model):
     publication_id: Mapped[int] = mapped_column(sa.ForeignKey("publication.id"), primary_key=True)
     granted: Mapped[int] = mapped_column(default=0)
 
+    publication: Mapped[Publication] = relationship(lazy="joined", innerjoin=True)
+
 
 class DocumentCounter(db.Model):
     """The last number given to an invoice or credit note in a calendar year.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from services.orders.models import CHANNELS, STATUSES, UNVERIFIED, VERIFIED
+from services.orders.models import CHANNELS, FREE_COPIES_PER_MEMBER, STATUSES, UNVERIFIED, VERIFIED
 from shared.contracts.registration import LANGUAGES
 from shared.schemas import SLUG, StrictSchema, country_code, titles
 
@@ -152,3 +152,17 @@ class DocumentOut(Schema):
 
 class DocumentQuery(StrictSchema):
     year = fields.Integer(strict=False, validate=validate.Range(min=2000, max=9999))
+
+
+class FreeCopiesOut(Schema):
+    """Free copies a member organisation has had of one publication, over all its orders."""
+
+    member_organisation_id = fields.Integer()
+    publication = fields.String(attribute="publication.slug")
+    title = fields.Dict(attribute="publication.title")
+    granted = fields.Integer()
+    remaining = fields.Function(lambda ledger: FREE_COPIES_PER_MEMBER - ledger.granted)
+
+
+class FreeCopiesQuery(StrictSchema):
+    member_organisation_id = fields.Integer()

@@ -10,10 +10,11 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
 from services.orders import operations
-from services.orders.models import BillingDocument, CreditNote, Invoice, Order, Publication
+from services.orders.models import BillingDocument, CreditNote, FreeCopyLedger, Invoice, Order, Publication
 from services.orders.schemas import (
-    DocumentOut, DocumentQuery, OrderCreated, OrderIn, OrderOut, OrderQuery, PublicationIn, PublicationOut, PublicationPatch,
+    DocumentOut, DocumentQuery, FreeCopiesOut, FreeCopiesQuery, OrderCreated, OrderIn, OrderOut, OrderQuery, PublicationIn, PublicationOut, PublicationPatch,
 )
+from shared import audit
 from shared.auth import current_staff, staff_required
 from shared.db import db
 from shared.errors import Forbidden, NotFound
@@ -37,6 +38,7 @@ class Publications(MethodView):
     @blp.response(201, PublicationOut)
     def post(self, data: dict):
         publication = operations.create_publication(data)
+        audit.record("publication.create", publication.slug, None, data)
         db.session.commit()
         return publication
 
@@ -52,7 +54,10 @@ class PublicationItem(MethodView):
     @blp.response(200, PublicationOut)
     def patch(self, changes: dict, slug: str):
         """Change the stock, the titles or whether it can be ordered."""
-        publication = operations.update_publication(operations.get_publication(slug, active_only=False), changes)
+        publication = operations.get_publication(slug, active_only=False)
+        before = audit.snapshot(publication, changes)
+        operations.update_publication(publication, changes)
+        audit.record("publication.update", slug, before, audit.snapshot(publication, changes))
         db.session.commit()
         return publication
 
@@ -80,6 +85,9 @@ class Orders(MethodView):
         if data["channel"] != "web" and not current_staff().may(ROLE):
             raise Forbidden(f"This needs the '{ROLE}' role.", {"channel": ["Only staff enter orders from other channels."]})
         order = operations.place_order(data)
+        if data["channel"] != "web":
+            audit.record("order.enter", order.number, None, {"channel": data["channel"], "status": order.status,
+                                                             "lines": [[line.publication.slug, line.copies] for line in order.lines]})
         db.session.commit()
         return order
 
@@ -96,7 +104,9 @@ def _staff_action(path: str, action: Callable[[Order], object]) -> None:
 
     def view(order_id: int):
         order = operations.get_order(order_id)
+        before = order.status
         action(order)
+        audit.record(f"order.{path}", order.number, {"status": before}, {"status": order.status})
         db.session.commit()
         return order
 
@@ -110,6 +120,19 @@ def _staff_action(path: str, action: Callable[[Order], object]) -> None:
 for _path, _action in (("approve", operations.approve), ("invoice", operations.issue_invoice),
                        ("mark-paid", operations.mark_paid), ("ship", operations.ship), ("cancel", operations.cancel)):
     _staff_action(_path, _action)
+
+
+@blp.route("/free-copies")
+@staff_required(ROLE)
+@blp.arguments(FreeCopiesQuery, location="query")
+@blp.response(200, FreeCopiesOut(many=True))
+def list_free_copies(query: dict):
+    """Free copies granted so far per member organisation and publication (`?member_organisation_id=`)."""
+    statement = sa.select(FreeCopyLedger).where(FreeCopyLedger.granted > 0).order_by(
+        FreeCopyLedger.member_organisation_id, FreeCopyLedger.publication_id)
+    if query.get("member_organisation_id"):
+        statement = statement.where(FreeCopyLedger.member_organisation_id == query["member_organisation_id"])
+    return db.session.scalars(statement).all()
 
 
 # --- invoices and credit notes ---------------------------------------------------------

@@ -5,6 +5,7 @@ import csv
 import io
 from typing import Iterable
 
+from flask import Response
 from openpyxl import Workbook
 
 from services.registration.models import Event, Registration
@@ -60,3 +61,17 @@ def participants_xlsx(event: Event, registrations: Iterable[Registration]) -> by
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+#: download format → (MIME type, writer)
+FORMATS = {
+    "csv": ("text/csv", participants_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", participants_xlsx),
+}
+
+
+def download(event: Event, registrations: Iterable[Registration], format_: str) -> Response:
+    """The participant list of `event` as an attachment in `format_` (a key of FORMATS)."""
+    mimetype, write = FORMATS[format_]
+    return Response(write(event, registrations), mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{event.slug}-participants.{format_}"'})

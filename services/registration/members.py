@@ -64,6 +64,10 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: dict[int, list[str]] = field(default_factory=dict)
+    #: the file's rows (name, country, domains), row 1 first, for a preview
+    rows: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    #: names already in the directory (a dry run fills it): those rows update, the others create
+    known: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict:
         errors = {(f"row {number}" if number else "columns"): problems for number, problems in self.errors.items()}
@@ -123,6 +127,11 @@ def import_csv(text: str, dry_run: bool = False) -> ImportReport:
         if problems:
             report.errors[number] = problems
         rows.append((name, country, domains))
+    report.rows = rows
+    if dry_run:
+        report.known = set(db.session.scalars(sa.select(MemberOrganisation.name)))
+        report.created = sum(1 for row in rows if row[0] not in report.known)
+        report.updated = len(rows) - report.created
     if report.errors:
         return report
     existing = dict(db.session.execute(sa.select(MemberDomain.domain, MemberOrganisation.name).join(MemberDomain.organisation)).all())
@@ -132,10 +141,6 @@ def import_csv(text: str, dry_run: bool = False) -> ImportReport:
             if owner is not None and owner != name and owner not in {r[0] for r in rows}:
                 report.errors.setdefault(number, []).append(f"domain '{domain}' already belongs to '{owner}'")
     if report.errors or dry_run:
-        if dry_run:
-            names = set(db.session.scalars(sa.select(MemberOrganisation.name)))
-            report.created = sum(1 for row in rows if row[0] not in names)
-            report.updated = len(rows) - report.created
         return report
     # Release domains that move between organisations of this file before re-assigning them.
     moving = {d for _, _, domains in rows for d in domains if d in existing}

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.registration import exports, operations, privacy
+from services.registration import exports, operations, privacy, staff
 from services.registration.forms import form_description
-from services.registration.members import find_member, import_csv, save_organisation
+from services.registration.members import find_member
 from services.registration.models import SEATED, WAITLISTED, Event, MemberOrganisation, Registration
 from services.registration.schemas import (
     EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormQuery, ImportQuery, LookupOut, LookupQuery,
@@ -125,7 +125,7 @@ def _with_position(registration: Registration) -> Registration:
 @blp.arguments(EventIn)
 @blp.response(201, EventStaffOut)
 def create_event(data: dict):
-    event = operations.create_event(data)
+    event = staff.create_event(data)
     db.session.commit()
     return _with_counts(event)
 
@@ -135,7 +135,7 @@ def create_event(data: dict):
 @blp.arguments(EventPatch(partial=True))
 @blp.response(200, EventStaffOut)
 def update_event(changes: dict, slug: str):
-    event = operations.update_event(operations.get_event(slug, published_only=False), changes)
+    event = staff.update_event(operations.get_event(slug, published_only=False), changes)
     db.session.commit()
     return _with_counts(event)
 
@@ -172,7 +172,7 @@ def _with_counts(event: Event) -> Event:
 @blp.response(202)
 def message_registrants(data: dict, slug: str):
     event = operations.get_event(slug, published_only=False)
-    count = operations.message_registrants(event, data["subject"], data["body"], tuple(data["statuses"]))
+    count = staff.message_registrants(event, data["subject"], data["body"], tuple(data["statuses"]))
     db.session.commit()
     return {"recipients": count}
 
@@ -209,52 +209,34 @@ def list_registrations(query: dict, slug: str):
     return registrations
 
 
-@blp.route("/events/<slug>/registrations.csv")
-@staff_required("events")
-@blp.arguments(RegistrationListQuery, location="query")
-def export_registrations_csv(query: dict, slug: str):
-    event, registrations = _participants(slug, query)
-    return Response(
-        exports.participants_csv(event, registrations),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-participants.csv"'},
-    )
+def _export(format_: str):
+    def view(query: dict, slug: str):
+        return exports.download(*_participants(slug, query), format_)
 
-
-@blp.route("/events/<slug>/registrations.xlsx")
-@staff_required("events")
-@blp.arguments(RegistrationListQuery, location="query")
-def export_registrations_xlsx(query: dict, slug: str):
-    event, registrations = _participants(slug, query)
-    return Response(
-        exports.participants_xlsx(event, registrations),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-participants.xlsx"'},
-    )
-
-
-def _staff_registration(slug: str, number: int) -> Registration:
-    event = operations.get_event(slug, published_only=False)
-    registration = db.session.get(Registration, number)
-    if registration is None or registration.event_id != event.id:
-        raise NotFound(f"No registration {number} for '{slug}'.", {"id": ["Unknown registration."]})
-    return registration
-
-
-def _staff_action(action):
-    def view(slug: str, number: int):
-        registration = action(_staff_registration(slug, number))
-        db.session.commit()
-        return _with_position(registration)
-
-    view.__name__ = f"staff_{action.__name__}"
-    view.__doc__ = action.__doc__
+    view.__name__ = f"export_registrations_{format_}"
+    view.__doc__ = f"The participants (same filters as the list) as {format_.upper()}."
     return view
 
 
-for _path, _action in (("check-in", operations.check_in), ("promote", operations.promote),
-                       ("demote", operations.demote), ("cancel", operations.cancel)):
-    blp.route(f"/events/<slug>/registrations/<int:number>/{_path}", methods=["POST"])(
+for _format in exports.FORMATS:
+    blp.route(f"/events/<slug>/registrations.{_format}")(
+        staff_required("events")(blp.arguments(RegistrationListQuery, location="query")(_export(_format)))
+    )
+
+
+def _staff_action(action: str):
+    def view(slug: str, number: int):
+        registration = staff.act_on_registration(staff.registration_of(slug, number), action)
+        db.session.commit()
+        return _with_position(registration)
+
+    view.__name__ = f"staff_{action.replace('-', '_')}"
+    view.__doc__ = staff.REGISTRATION_ACTIONS[action].__doc__
+    return view
+
+
+for _action in staff.REGISTRATION_ACTIONS:
+    blp.route(f"/events/<slug>/registrations/<int:number>/{_action}", methods=["POST"])(
         blp.response(200, RegistrationStaffOut)(staff_required("events")(_staff_action(_action)))
     )
 
@@ -284,7 +266,7 @@ class Members(MethodView):
     @blp.response(201, MemberOut)
     def post(self, data: dict):
         """Create or update (by name) a member organisation."""
-        organisation, _ = save_organisation(data["name"], data["country"], data["domains"], data["addresses"])
+        organisation = staff.save_member(data["name"], data["country"], data["domains"], data["addresses"])
         db.session.commit()
         return organisation
 
@@ -296,7 +278,7 @@ def delete_member(member_id: int):
     organisation = db.session.get(MemberOrganisation, member_id)
     if organisation is None:
         raise NotFound("No such member organisation.", {"id": ["Unknown member."]})
-    organisation.active = False
+    staff.deactivate_member(organisation)
     db.session.commit()
 
 
@@ -311,7 +293,7 @@ def import_members(query: dict):
         text = request.get_data(as_text=False).decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError("The CSV file must be UTF-8.", {"body": ["Not UTF-8."]}) from None
-    report = import_csv(text, dry_run=query["dry_run"])
+    report = staff.import_members(text, dry_run=query["dry_run"])
     if report.errors:
         db.session.rollback()
         return {"message": "Nothing was imported: fix the rows named in errors.", **report.as_dict()}, 422
@@ -334,7 +316,7 @@ class PersonalData(MethodView):
     @blp.arguments(LookupQuery, location="query")
     def delete(self, query: dict):
         """Erase a person: their upcoming places are cancelled and every record anonymised."""
-        count = privacy.erase_person(query["email"])
+        count = staff.erase_person(query["email"])
         db.session.commit()
         return {"anonymised": count}
 

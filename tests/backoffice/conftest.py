@@ -57,6 +57,14 @@ def login(client, staff_account) -> Callable[..., object]:
     return log_in
 
 
+def audit_entries(client) -> list:
+    """The registration service's audit entries, newest first."""
+    from shared import audit
+
+    with client.application.app_context():
+        return audit.entries(None, 100)
+
+
 class Services:
     """The registration (with the back office), orders and notify services under gunicorn."""
 

@@ -62,7 +62,7 @@ def test_log_in_see_participants_move_the_waiting_list_and_check_in(page, servic
 
     expect(page.get_by_role("heading", name="Events")).to_be_visible()
     assert axe_violations(page) == []
-    page.get_by_role("link", name="Police academy in Lisbon").click()
+    page.get_by_role("link", name="Police academy in Lisbon", exact=True).click()
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(2)
     expect(page.locator("#r1")).to_contain_text("confirmed")
@@ -90,7 +90,7 @@ def test_log_in_see_participants_move_the_waiting_list_and_check_in(page, servic
     page.goto(f"{url}/staff/events/new")
     page.get_by_role("button", name="Create the event").click()  # empty: every error shows next to its field
     expect(page.get_by_role("alert")).to_contain_text("Please correct the fields marked below.")
-    expect(page.get_by_label("Title (English)")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Title (EN)")).to_have_attribute("aria-invalid", "true")
     assert axe_violations(page) == []
     shoot(page, "4-event-form-errors")
 

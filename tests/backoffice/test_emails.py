@@ -28,8 +28,8 @@ def test_an_admin_sees_a_failed_email_with_its_error_and_resends_it(services, da
     page = admin.get(f"{url}/staff/emails", timeout=10)
     assert page.ok and "ana1@example.org" in page.text and "550 mailbox unavailable" in page.text
     response = admin.post(f"{url}/staff/emails/1/resend", data={"csrf_token": csrf(page.text), "status": "failed"}, timeout=10)
-    assert response.ok and "Email 1 to ana1@example.org is queued again." in response.text
-    assert "No failed emails." in response.text
+    assert response.ok and "The email to ana1@example.org is queued again." in response.text
+    assert "No emails with this status." in response.text
     # a second resend is refused by the notify service and says why
     response = admin.post(f"{url}/staff/emails/1/resend", data={"csrf_token": csrf(response.text)}, timeout=10)
     assert "Only a failed delivery can be resent (this one is queued)." in response.text

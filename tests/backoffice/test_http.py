@@ -1,9 +1,7 @@
 """The back office through the Flask test client: login, CSRF, roles, events and participants."""
 from __future__ import annotations
 
-import logging
-
-from tests.backoffice.conftest import PASSWORD, csrf
+from tests.backoffice.conftest import PASSWORD, audit_entries, csrf
 from tests.conftest import person
 
 
@@ -61,7 +59,9 @@ def test_roles_are_enforced_on_every_page_and_action(client, login, make_event):
     login("publications")
     assert client.get("/staff/").headers["Location"].endswith("/staff/orders")
     token = csrf(client.get("/staff/login").get_data(as_text=True))
-    for path in ("/staff/events", "/staff/events/new", "/staff/events/police-academy-lisbon"):
+    for path in ("/staff/events", "/staff/events/new", "/staff/events/police-academy-lisbon", "/staff/events/police-academy-lisbon/edit",
+                 "/staff/events/police-academy-lisbon/message", "/staff/events/police-academy-lisbon/participants.csv",
+                 "/staff/members", "/staff/members/import", "/staff/audit"):
         assert client.get(path).status_code == 403, path
     assert client.post("/staff/events/police-academy-lisbon/publish", data={"csrf_token": token}).status_code == 403
     assert client.post("/staff/events/police-academy-lisbon/registrations/1/promote", data={"csrf_token": token}).status_code == 403
@@ -75,16 +75,19 @@ def test_an_events_user_cannot_open_or_act_on_orders_or_emails(client, login):
     assert client.get("/staff/orders").status_code == 403
     assert client.post("/staff/orders/1/approve", data={"csrf_token": token}).status_code == 403
     assert client.get("/staff/orders/1/invoice.pdf").status_code == 403
+    assert client.get("/staff/free-copies").status_code == 403
+    assert client.get("/staff/audit").status_code == 403
 
 
 def test_an_admin_opens_every_page(client, login, make_event):
     make_event()
     login("admin")
-    for path in ("/staff/events", "/staff/events/new", "/staff/events/police-academy-lisbon", "/staff/orders/new"):
+    for path in ("/staff/events", "/staff/events/new", "/staff/events/police-academy-lisbon", "/staff/events/police-academy-lisbon/edit",
+                 "/staff/events/police-academy-lisbon/message", "/staff/members", "/staff/members/import"):
         assert client.get(path).status_code == 200, path
 
 
-def test_participants_filter_search_promote_demote_check_in(client, login, make_event, caplog):
+def test_participants_filter_search_promote_demote_check_in(client, login, make_event):
     make_event(capacity=1)
     for number in (1, 2, 3):
         assert client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(number)).status_code == 201
@@ -107,16 +110,22 @@ def test_participants_filter_search_promote_demote_check_in(client, login, make_
     assert response.status_code == 302, response.get_data(as_text=True)
     assert "The event is full" in client.get(response.headers["Location"]).get_data(as_text=True)
 
-    with caplog.at_level(logging.INFO, logger="eupolnet.backoffice"):
-        client.post(f"/staff/events/police-academy-lisbon/registrations/{ids['ana1@example.org']}/demote", data={"csrf_token": token})
-        response = client.post(f"/staff/events/police-academy-lisbon/registrations/{ids['ana2@example.org']}/check-in",
-                               data={"csrf_token": token}, follow_redirects=True)
+    client.post(f"/staff/events/police-academy-lisbon/registrations/{ids['ana1@example.org']}/demote", data={"csrf_token": token})
+    response = client.post(f"/staff/events/police-academy-lisbon/registrations/{ids['ana2@example.org']}/check-in",
+                           data={"csrf_token": token}, follow_redirects=True)
     assert "Ana2 Silva is now attended." in response.get_data(as_text=True)
     statuses = {r["email"]: r["status"] for r in client.get("/api/v1/events/police-academy-lisbon/registrations",
                                                              headers=_bearer(client)).json}
     assert statuses == {"ana1@example.org": "waitlisted", "ana2@example.org": "attended", "ana3@example.org": "waitlisted"}
-    assert "staff=events.desk@efus.eu role=events action=registration.demote" in caplog.text
-    assert "before={'status': 'confirmed'} after={'status': 'waitlisted'}" in caplog.text
+    entries = audit_entries(client)
+    assert [(e.staff_email, e.action, e.target, e.before, e.after) for e in entries[:2]] == [
+        ("events.desk@efus.eu", "registration.check-in", f"police-academy-lisbon/{ids['ana2@example.org']}",
+         {"status": "confirmed"}, {"status": "attended"}),
+        ("events.desk@efus.eu", "registration.demote", f"police-academy-lisbon/{ids['ana1@example.org']}",
+         {"status": "confirmed"}, {"status": "waitlisted"}),
+    ]
+    # the refused promotion left no entry
+    assert not [e for e in entries if e.action == "registration.promote"]
 
 
 def test_create_and_publish_an_event_in_two_languages(client, login):

@@ -40,7 +40,7 @@ def test_enter_a_postal_order_then_invoice_mark_paid_ship_and_download_the_invoi
     for action, status in (("invoice", "invoiced"), ("mark-paid", "paid"), ("ship", "shipped")):
         token = csrf(response.text)
         response = browser.post(f"{url}/staff/orders/{order['id']}/{action}", data={"csrf_token": token, "status": status}, timeout=30)
-        assert response.ok and f"Order {order['id']}: {action} done." in response.text, response.text
+        assert response.ok and f"Order {order['number']} is now {status}." in response.text, response.text
     assert requests.get(f"{services.orders.url}/api/v1/orders/{order['id']}", headers=publications, timeout=10).json()["status"] == "shipped"
     # a refused transition is shown, not hidden
     response = browser.post(f"{url}/staff/orders/{order['id']}/approve", data={"csrf_token": csrf(response.text)}, timeout=10)

@@ -1,0 +1,238 @@
+"""Back-office pages whose data lives in the orders and notify services, read and changed
+through their staff APIs as the logged-in staff member; and the audit log of all three."""
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from services.registration.backoffice import bp, role_required
+from services.registration.backoffice.i18n import gettext as _, language
+from services.registration.models import MemberOrganisation
+from shared import audit
+from shared.auth import StaffAccount, issue_token
+from shared.db import db
+from shared.web import settings
+
+ORDER_STATUSES = ("received", "approved", "invoiced", "paid", "shipped", "cancelled")
+#: the notify service's delivery statuses (its API validates them too)
+DELIVERY_STATUSES = ("queued", "sent", "failed")
+ORDER_ACTIONS = ("approve", "invoice", "mark-paid", "ship", "cancel")
+ORDER_FIELDS = ("first_name", "last_name", "organisation", "occupation", "address", "postcode", "city", "country",
+                "email", "telephone", "language", "channel")
+ORDER_LINES = 3
+AUDIT_SERVICES = ("registration", "orders", "notify")
+
+
+class Unavailable(Exception):
+    """Another service could not be reached."""
+
+
+def service_api(service: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """Call `service`'s staff API as the logged-in staff member (a token issued for them)."""
+    account = db.session.get(StaffAccount, g.staff.id)
+    token = issue_token(account, settings().secret_key)
+    # No transaction stays open during the call: the other service may call this one back
+    # (the member lookup), and on SQLite an open transaction holds the database's write lock.
+    db.session.rollback()
+    try:
+        return requests.request(method, f"{settings().service_url(service)}/api/v1{path}",
+                                headers={"Authorization": f"Bearer {token}"}, timeout=15, **kwargs)
+    except requests.RequestException as error:
+        raise Unavailable(service) from error
+
+
+def _api_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return _("The service answered {status}.", status=response.status_code)
+    message = body.get("message") or f"Error {response.status_code}"
+    details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in (body.get("errors") or {}).items())
+    return f"{message} {details}".strip()
+
+
+def _fetch(service: str, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+    """A list from another service's staff API; None (after flashing why) when it fails."""
+    try:
+        response = service_api(service, "GET", path, params=params or {})
+    except Unavailable:
+        flash(_("The {service} service cannot be reached right now.", service=service), "error")
+        return None
+    if not response.ok:
+        flash(_api_message(response), "error")
+        return None
+    return response.json()
+
+
+def _remote_action(service: str, path: str, what: str) -> dict[str, Any] | None:
+    """POST to another service's staff API (which checks the role and writes the audit
+    entry); its answer, or None after flashing why it failed."""
+    try:
+        response = service_api(service, "POST", path)
+    except Unavailable:
+        flash(_("{what}: the {service} service cannot be reached; nothing was changed.", what=what, service=service), "error")
+        return None
+    if not response.ok:
+        flash(f"{what}: {_api_message(response)}", "error")
+        return None
+    return response.json()
+
+
+def _status(statuses: tuple[str, ...], default: str) -> str:
+    status = request.values.get("status", default)
+    return status if status in statuses else default
+
+
+# --- orders ------------------------------------------------------------------------------
+
+@bp.get("/orders")
+@role_required("publications")
+def orders() -> ResponseReturnValue:
+    status = _status(ORDER_STATUSES, "received")
+    rows = _fetch("orders", "/orders", {"status": status})
+    return render_template("backoffice/orders.html", rows=rows or [], status=status, statuses=ORDER_STATUSES,
+                           unavailable=rows is None), 200 if rows is not None else 503
+
+
+def _order_data(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The order form as the orders API takes it, and the errors found before sending it."""
+    errors: dict[str, list[str]] = {}
+    lines = []
+    for index in range(ORDER_LINES):
+        publication = form.get(f"publication_{index}", "").strip()
+        copies = form.get(f"copies_{index}", "").strip()
+        if not publication and not copies:
+            continue
+        if not publication:
+            errors[f"publication_{index}"] = [_("Choose the publication.")]
+        if not copies.isdigit() or int(copies) < 1:
+            errors[f"copies_{index}"] = [_("Enter a number of copies (1 or more).")]
+        else:
+            lines.append({"publication": publication, "copies": int(copies)})
+    if not lines and not errors:
+        errors["lines"] = [_("Enter at least one publication and its number of copies.")]
+    data: dict[str, Any] = {name: form.get(name, "").strip() for name in ORDER_FIELDS}
+    for name in ("organisation", "occupation", "telephone"):
+        data[name] = data[name] or None
+    data["lines"] = lines
+    return data, errors
+
+
+def _api_errors(body: dict[str, Any]) -> dict[str, list[str]]:
+    """The orders API's field errors under the form's field names (`lines.0.publication` → `publication_0`)."""
+    errors: dict[str, list[str]] = {}
+    for name, messages in (body.get("errors") or {}).items():
+        parts = name.split(".")
+        key = f"{parts[2] if parts[2:] else 'publication'}_{parts[1]}" if parts[0] == "lines" and parts[1:] and parts[1].isdigit() else name
+        errors.setdefault(key, []).extend(messages if isinstance(messages, list) else [str(messages)])
+    return errors
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@role_required("publications")
+def new_order() -> ResponseReturnValue:
+    errors: dict[str, list[str]] = {}
+    message = None
+    publications = [("", _("(none)"))] + [
+        (p["slug"], f"{p['title'].get(language()) or p['title'].get('en') or p['slug']} — {_('{count} in stock', count=p['stock'])}")
+        for p in _fetch("orders", "/publications") or []
+    ]
+    if request.method == "POST":
+        data, errors = _order_data(request.form)
+        if not errors:
+            try:
+                response = service_api("orders", "POST", "/orders", json=data)
+            except Unavailable:
+                message = _("The orders service cannot be reached; the order was not recorded.")
+            else:
+                if response.status_code == 201:
+                    order = response.json()
+                    flash(_("Order {number} recorded ({status}).", number=order["number"], status=_(order["status"])))
+                    return redirect(url_for("backoffice.orders", status=order["status"]))
+                body = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
+                errors = _api_errors(body)
+                message = body.get("message") or _("The service answered {status}.", status=response.status_code)
+        if errors and not message:
+            message = _("Please correct the fields marked below.")
+    return render_template("backoffice/order_form.html", form=request.form, errors=errors, message=message,
+                           publications=publications, lines=range(ORDER_LINES)), (422 if message else 200)
+
+
+@bp.post("/orders/<int:order_id>/<action>")
+@role_required("publications")
+def order_action(order_id: int, action: str) -> ResponseReturnValue:
+    if action not in ORDER_ACTIONS:
+        abort(404)
+    result = _remote_action("orders", f"/orders/{order_id}/{action}", _("Order {number}", number=order_id))
+    if result is not None:
+        flash(_("Order {number} is now {status}.", number=result["number"], status=_(result["status"])))
+    return redirect(url_for("backoffice.orders", status=_status(ORDER_STATUSES, "received")))
+
+
+@bp.get("/orders/<int:order_id>/invoice.pdf")
+@role_required("publications")
+def order_invoice(order_id: int) -> ResponseReturnValue:
+    try:
+        response = service_api("orders", "GET", f"/orders/{order_id}/invoice.pdf")
+    except Unavailable:
+        abort(503)
+    if not response.ok:
+        abort(response.status_code if response.status_code in (403, 404) else 502)
+    return response.content, 200, {"Content-Type": "application/pdf",
+                                   "Content-Disposition": f'inline; filename="order-{order_id}-invoice.pdf"'}
+
+
+@bp.get("/free-copies")
+@role_required("publications")
+def free_copies() -> ResponseReturnValue:
+    """Free copies used per member organisation: the ledger is the orders service's, the
+    organisations' names are in this service's member directory."""
+    ledger = _fetch("orders", "/free-copies")
+    names = dict(db.session.execute(sa.select(MemberOrganisation.id, MemberOrganisation.name)).all())
+    q = request.args.get("q", "").strip().lower()
+    rows = sorted(
+        ({**row, "organisation": names.get(row["member_organisation_id"], f"#{row['member_organisation_id']}")} for row in ledger or []),
+        key=lambda row: (row["organisation"].lower(), row["publication"]),
+    )
+    rows = [row for row in rows if q in row["organisation"].lower()]
+    return render_template("backoffice/free_copies.html", rows=rows, q=q, unavailable=ledger is None), 200 if ledger is not None else 503
+
+
+# --- emails ------------------------------------------------------------------------------
+
+@bp.get("/emails")
+@role_required("admin")
+def emails() -> ResponseReturnValue:
+    status = _status(DELIVERY_STATUSES, "failed")
+    rows = _fetch("notify", "/deliveries", {"status": status})
+    return render_template("backoffice/emails.html", rows=rows or [], status=status, statuses=DELIVERY_STATUSES,
+                           unavailable=rows is None), 200 if rows is not None else 503
+
+
+@bp.post("/emails/<int:delivery_id>/resend")
+@role_required("admin")
+def resend_email(delivery_id: int) -> ResponseReturnValue:
+    result = _remote_action("notify", f"/deliveries/{delivery_id}/resend", _("Email {number}", number=delivery_id))
+    if result is not None:
+        flash(_("The email to {recipient} is queued again.", recipient=result["recipient"]))
+    return redirect(url_for("backoffice.emails", status=_status(DELIVERY_STATUSES, "failed")))
+
+
+# --- audit log ---------------------------------------------------------------------------
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log() -> ResponseReturnValue:
+    """The three services' audit entries, newest first."""
+    action = request.args.get("action", "").strip()[:60]
+    limit = 200
+    entries = [{**audit.AuditOut().dump(entry), "service": "registration"} for entry in audit.entries(action or None, limit)]
+    for service in AUDIT_SERVICES[1:]:
+        remote_entries = _fetch(service, "/audit", {"action": action, "limit": limit} if action else {"limit": limit})
+        entries += [{**entry, "service": service} for entry in remote_entries or []]
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return render_template("backoffice/audit.html", entries=entries[:limit], action=action)

@@ -1,0 +1,92 @@
+"""Staff actions of the registration service, each with its audit entry.
+
+The API views and the back office both call these, so an action is checked and recorded
+the same way whichever door staff came through. The caller commits: the change and its
+audit entry are written together or not at all.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from services.registration import operations, privacy
+from services.registration.members import ImportReport, import_csv, save_organisation
+from services.registration.models import Event, MemberOrganisation, Registration
+from shared import audit
+from shared.db import db
+from shared.errors import NotFound
+
+#: what staff may do to one registration
+REGISTRATION_ACTIONS: dict[str, Callable[[Registration], Registration]] = {
+    "check-in": operations.check_in,
+    "promote": operations.promote,
+    "demote": operations.demote,
+    "cancel": operations.cancel,
+}
+
+
+def create_event(data: dict[str, Any]) -> Event:
+    event = operations.create_event(data)
+    audit.record("event.create", event.slug, None, data)
+    return event
+
+
+def update_event(event: Event, changes: dict[str, Any]) -> Event:
+    before = audit.snapshot(event, changes)
+    event = operations.update_event(event, changes)
+    after = audit.snapshot(event, changes)
+    changed = [name for name in changes if audit.jsonable(before[name]) != audit.jsonable(after[name])]
+    if changed:
+        audit.record("event.update", event.slug, {n: before[n] for n in changed}, {n: after[n] for n in changed})
+    return event
+
+
+def registration_of(slug: str, number: int) -> Registration:
+    """Registration `number` of event `slug` (404 when it is another event's)."""
+    event = operations.get_event(slug, published_only=False)
+    registration = db.session.get(Registration, number)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound(f"No registration {number} for '{slug}'.", {"id": ["Unknown registration."]})
+    return registration
+
+
+def act_on_registration(registration: Registration, action: str) -> Registration:
+    """Apply one of REGISTRATION_ACTIONS (a KeyError for any other name)."""
+    before = registration.status
+    registration = REGISTRATION_ACTIONS[action](registration)
+    if registration.status != before:
+        audit.record(f"registration.{action}", f"{registration.event.slug}/{registration.id}",
+                     {"status": before}, {"status": registration.status})
+    return registration
+
+
+def message_registrants(event: Event, subject: str, body: str, statuses: tuple[str, ...]) -> int:
+    count = operations.message_registrants(event, subject, body, statuses)
+    audit.record("event.message", event.slug, None, {"subject": subject, "statuses": list(statuses), "recipients": count})
+    return count
+
+
+def save_member(name: str, country: str, domains: list[str], addresses: list[str] | None) -> MemberOrganisation:
+    organisation, created = save_organisation(name, country, domains, addresses)
+    audit.record("member.create" if created else "member.update", name, None,
+                 {"country": organisation.country, "domains": [d.domain for d in organisation.domains],
+                  "addresses": len(organisation.addresses)})
+    return organisation
+
+
+def deactivate_member(organisation: MemberOrganisation) -> None:
+    audit.record("member.deactivate", organisation.name, {"active": organisation.active}, {"active": False})
+    organisation.active = False
+
+
+def import_members(text: str, dry_run: bool) -> ImportReport:
+    report = import_csv(text, dry_run=dry_run)
+    if not dry_run and not report.errors:
+        audit.record("member.import", "directory", None, {"created": report.created, "updated": report.updated})
+    return report
+
+
+def erase_person(email: str) -> int:
+    """The audit entry names no one: it would otherwise keep what the erasure removed."""
+    count = privacy.erase_person(email)
+    audit.record("person.erase", "personal data", None, {"registrations_anonymised": count})
+    return count

@@ -1,0 +1,190 @@
+"""Back-office pages through the Flask test client: event editing with extra fields,
+messages, exports, the member directory import, French, and the audit log."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from services.registration.backoffice.fr import FRENCH
+from shared.outbox import OutboxMessage
+from tests.backoffice.conftest import audit_entries, csrf
+from tests.conftest import person
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "services" / "registration" / "templates" / "backoffice"
+BACKOFFICE = TEMPLATES.parents[1] / "backoffice"
+
+
+def _edit_form(client) -> tuple[str, dict[str, str]]:
+    """The edit page's CSRF token and the form as the page shows it (inputs, selects, textareas, checkboxes)."""
+    page = client.get("/staff/events/police-academy-lisbon/edit").get_data(as_text=True)
+    form = {name: value for name, value in re.findall(r'<input[^>]* name="([^"]+)"[^>]* value="([^"]*)"', page)}
+    form.update(re.findall(r'<select[^>]* name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected', page, re.S))
+    form.update(re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>([^<]*)</textarea>', page))
+    for name in re.findall(r'<input type="checkbox"[^>]* name="([^"]+)"[^>]* checked', page):
+        form[name] = "on"
+    return csrf(page), form
+
+
+def test_edit_an_event_and_its_extra_fields(client, login, make_event):
+    make_event(capacity=1)
+    assert client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(1)).status_code == 201
+    assert client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(2)).status_code == 201
+    login("events")
+    token, form = _edit_form(client)
+    assert form["slug"] == "police-academy-lisbon" and form["title_fr"] == "Académie de police à Lisbonne"
+    assert form["extra_rows"] == "2", "two blank rows to fill"
+
+    # a select without choices is refused on its row, nothing changes
+    bad = {**form, "csrf_token": token, "extra_rows": "2", "extra_0_name": "diet", "extra_0_type": "select",
+           "extra_0_label_en": "Diet", "extra_0_choices": ""}
+    response = client.post("/staff/events/police-academy-lisbon/edit", data=bad)
+    assert response.status_code == 422
+    assert 'id="extra_0-error"' in response.get_data(as_text=True)
+    assert "a select needs a non-empty list of text choices" in response.get_data(as_text=True)
+
+    good = {**bad, "extra_0_choices": "none\nvegetarian\nhalal", "extra_0_label_fr": "Régime", "extra_0_required": "on",
+            "extra_1_name": "badge", "extra_1_type": "text", "extra_1_label_en": "Name on the badge",
+            "capacity": "2", "title_en": "Police academy in Lisbon 2027"}
+    response = client.post("/staff/events/police-academy-lisbon/edit", data=good)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    event = client.get("/api/v1/events/police-academy-lisbon").json
+    assert event["title"]["en"] == "Police academy in Lisbon 2027" and event["capacity"] == 2
+    assert event["extra_fields"] == [
+        {"name": "diet", "type": "select", "required": True, "label": {"en": "Diet", "fr": "Régime"},
+         "choices": ["none", "vegetarian", "halal"]},
+        {"name": "badge", "type": "text", "required": False, "label": {"en": "Name on the badge"}},
+    ]
+    form_fields = [f["name"] for f in client.get("/api/v1/events/police-academy-lisbon/form?lang=fr").json["fields"]]
+    assert "answers.diet" in form_fields and "answers.badge" in form_fields
+    # the raised capacity promoted the waitlisted person at once
+    page = client.get("/staff/events/police-academy-lisbon?status=confirmed").get_data(as_text=True)
+    assert "ana1@example.org" in page and "ana2@example.org" in page
+
+    entry = next(e for e in audit_entries(client) if e.action == "event.update")
+    assert entry.staff_email == "events.desk@efus.eu" and entry.target == "police-academy-lisbon"
+    assert entry.before["capacity"] == 1 and entry.after["capacity"] == 2
+    assert entry.before["extra_fields"] == [] and len(entry.after["extra_fields"]) == 2
+    assert "published" not in entry.after, "only changed fields are recorded"
+
+    # the edit page shows the saved rows, plus blank ones; emptying a row removes the field
+    token, form = _edit_form(client)
+    assert form["extra_rows"] == "4" and form["extra_0_name"] == "diet" and form["extra_1_name"] == "badge"
+    assert "extra_3_name" in form
+    removed = {**form, "csrf_token": token, "extra_1_name": "", "extra_1_label_en": ""}
+    assert client.post("/staff/events/police-academy-lisbon/edit", data=removed).status_code == 302
+    assert [f["name"] for f in client.get("/api/v1/events/police-academy-lisbon").json["extra_fields"]] == ["diet"]
+
+
+def test_message_all_registrants_and_download_the_lists(client, login, make_event, registration_app):
+    make_event(capacity=1)
+    for number in (1, 2, 3):
+        assert client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(number)).status_code == 201
+    login("events")
+    page = client.get("/staff/events/police-academy-lisbon/message").get_data(as_text=True)
+    token = csrf(page)
+    response = client.post("/staff/events/police-academy-lisbon/message", data={"csrf_token": token, "subject": "", "body": "Hello"})
+    assert response.status_code == 422 and 'id="subject-error"' in response.get_data(as_text=True)
+    response = client.post("/staff/events/police-academy-lisbon/message",
+                           data={"csrf_token": token, "subject": "Bring your badge", "body": "See you in Lisbon.", "statuses": ["waitlisted"]},
+                           follow_redirects=True)
+    assert "Your message is on its way to 2 people." in response.get_data(as_text=True)
+    with registration_app.app_context():
+        messages = OutboxMessage.query.filter_by(message_type="event.message").all()
+    assert sorted(m.envelope["data"]["person"]["email"] for m in messages) == ["ana2@example.org", "ana3@example.org"]
+    assert {m.envelope["data"]["subject"] for m in messages} == {"Bring your badge"}
+    entry = audit_entries(client)[0]
+    assert entry.action == "event.message" and entry.after == {"subject": "Bring your badge", "statuses": ["waitlisted"], "recipients": 2}
+
+    page = client.get("/staff/events/police-academy-lisbon?status=waitlisted").get_data(as_text=True)
+    assert "/staff/events/police-academy-lisbon/participants.csv?status=waitlisted" in page
+    response = client.get("/staff/events/police-academy-lisbon/participants.csv?status=waitlisted")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert len(lines) == 3 and "ana1@example.org" not in response.get_data(as_text=True)
+    response = client.get("/staff/events/police-academy-lisbon/participants.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)] == [f"ana{n}@example.org" for n in (1, 2, 3)]
+    assert client.get("/staff/events/police-academy-lisbon/participants.pdf").status_code == 404
+
+
+CSV_OK = "name,country,domains\nVille de Lyon,FR,lyon.fr;mairie-lyon.fr\nComune di Torino,IT,comune.torino.it\n"
+CSV_BAD = "name,country,domains\nVille de Lyon,FRANCE,lyon.fr\n,IT,torino\n"
+
+
+def test_import_the_member_directory_with_a_preview(client, login):
+    login("events")
+    token = csrf(client.get("/staff/members/import").get_data(as_text=True))
+    response = client.post("/staff/members/import", data={"csrf_token": token, "file": (io.BytesIO(CSV_BAD.encode()), "members.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Nothing can be imported yet" in page
+    assert "country &#39;FRANCE&#39; is not an ISO 3166-1 alpha-2 code" in page
+    assert "name is empty" in page and "&#39;torino&#39; is not a domain" in page
+    assert "Import these" not in page
+
+    response = client.post("/staff/members/import", data={"csrf_token": token, "file": (io.BytesIO(CSV_OK.encode()), "members.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Preview: 2 organisations will be created and 0 updated." in page
+    assert "Ville de Lyon" in page and "lyon.fr, mairie-lyon.fr" in page
+    assert "No member organisations match." in client.get("/staff/members").get_data(as_text=True), "a preview writes nothing"
+
+    text = re.search(r'<textarea name="csv" hidden>([^<]*)</textarea>', page).group(1)
+    response = client.post("/staff/members/import", data={"csrf_token": token, "confirm": "yes", "csv": text}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Member directory imported: 2 created, 0 updated." in page
+    assert "Comune di Torino" in page and "comune.torino.it" in page
+    assert client.get("/api/v1/members/lookup?email=chief@police.lyon.fr").json["member"] is True
+    assert "Comune di Torino" not in client.get("/staff/members?q=lyon").get_data(as_text=True)
+    entry = audit_entries(client)[0]
+    assert entry.action == "member.import" and entry.after == {"created": 2, "updated": 0}
+
+
+def test_the_back_office_speaks_french(client, login, make_event):
+    make_event()
+    login("events")
+    page = client.get("/staff/events?lang=fr").get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Événements" in page and "Créer un événement" in page and "académie de police" in page
+    page = client.get("/staff/events/police-academy-lisbon").get_data(as_text=True)
+    assert "Académie de police à Lisbonne" in page and "Écrire à tous les inscrits" in page, "the choice stays in the session"
+    page = client.get("/staff/events/police-academy-lisbon?lang=en").get_data(as_text=True)
+    assert "Message all registrants" in page
+    client.get("/staff/events?lang=fr")
+    response = client.post("/staff/events/new", data={"csrf_token": csrf(page), "slug": "x"})
+    assert "Veuillez corriger les champs signalés" in response.get_data(as_text=True)
+    assert "Donnez au moins un titre en anglais ou en français." in response.get_data(as_text=True)
+
+
+def test_a_french_browser_gets_french_before_logging_in(client):
+    page = client.get("/staff/login", headers={"Accept-Language": "fr-BE,fr;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert "Connexion" in page and "Mot de passe" in page
+
+
+def test_every_text_of_the_back_office_has_its_french_translation():
+    pattern = re.compile(r'''_\(\s*(["'])((?:(?!\1).)+)\1''')
+    sources = [*TEMPLATES.glob("*.html"), *BACKOFFICE.glob("*.py")]
+    texts = {match.group(2) for path in sources for match in pattern.finditer(path.read_text())}
+    assert len(texts) > 150
+    assert sorted(texts - FRENCH.keys()) == []
+    from services.registration.models import EVENT_KINDS, STATUSES
+    from services.registration.backoffice.remote import DELIVERY_STATUSES, ORDER_STATUSES
+    from shared.auth import ROLES
+
+    assert sorted(set(EVENT_KINDS + STATUSES + ORDER_STATUSES + DELIVERY_STATUSES + ROLES) - FRENCH.keys()) == []
+
+
+def test_an_admin_reads_the_audit_log_through_the_api(client, login, make_event, staff_token):
+    make_event()
+    admin = {"Authorization": f"Bearer {staff_token('admin')}"}
+    events = {"Authorization": f"Bearer {staff_token('events', 'planner@efus.eu')}"}
+    assert client.patch("/api/v1/events/police-academy-lisbon", json={"capacity": 5}, headers=events).status_code == 200
+    assert client.get("/api/v1/audit", headers=events).status_code == 403
+    entries = client.get("/api/v1/audit?action=event.", headers=admin).json
+    assert [(e["staff_email"], e["action"], e["before"], e["after"]) for e in entries][:1] == [
+        ("planner@efus.eu", "event.update", {"capacity": 2}, {"capacity": 5})]
+    assert {e["action"] for e in entries} == {"event.create", "event.update"}

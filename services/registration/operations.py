@@ -393,17 +393,26 @@ def correct(registration: Registration, changes: dict[str, Any]) -> Registration
     return registration
 
 
-def promote(registration: Registration) -> Registration:
-    """Staff move a waitlisted person to confirmed; only into a free seat."""
+def promote(registration: Registration, add_seat: bool = False) -> Registration:
+    """Staff move a waitlisted person to confirmed: into a free seat or, with `add_seat`,
+    into a seat added for them (the capacity grows by one)."""
     if registration.status != WAITLISTED:
         raise Conflict("Only a waitlisted registration can be promoted.", {"status": [f"Is {registration.status}."]})
     event = lock_event(registration.event)
+    if add_seat and event.capacity is not None and free_seats(event) == 0:
+        event.capacity += 1
+        set_seats(event, event.capacity)
     if not _take_seat(event, registration):
         raise Conflict("The event is full: raise the capacity or demote someone first.", {"capacity": ["No free seat."]})
     registration.status = CONFIRMED
     registration.confirmed_at = utcnow()
     _changed(registration, "registration.promoted")
     return registration
+
+
+def promote_over_capacity(registration: Registration) -> Registration:
+    """Staff promote a waitlisted person even though the event is full: a seat is added."""
+    return promote(registration, add_seat=True)
 
 
 def demote(registration: Registration) -> Registration:

@@ -19,6 +19,7 @@ from shared.errors import NotFound
 REGISTRATION_ACTIONS: dict[str, Callable[[Registration], Registration]] = {
     "check-in": operations.check_in,
     "promote": operations.promote,
+    "promote-over-capacity": operations.promote_over_capacity,
     "demote": operations.demote,
     "cancel": operations.cancel,
 }
@@ -51,11 +52,13 @@ def registration_of(slug: str, number: int) -> Registration:
 
 def act_on_registration(registration: Registration, action: str) -> Registration:
     """Apply one of REGISTRATION_ACTIONS (a KeyError for any other name)."""
-    before = registration.status
+    before = {"status": registration.status, "capacity": registration.event.capacity}
     registration = REGISTRATION_ACTIONS[action](registration)
-    if registration.status != before:
-        audit.record(f"registration.{action}", f"{registration.event.slug}/{registration.id}",
-                     {"status": before}, {"status": registration.status})
+    after = {"status": registration.status, "capacity": registration.event.capacity}
+    if after != before:
+        if after["capacity"] == before["capacity"]:
+            del before["capacity"], after["capacity"]
+        audit.record(f"registration.{action}", f"{registration.event.slug}/{registration.id}", before, after)
     return registration
 
 

@@ -114,6 +114,7 @@ FRENCH: dict[str, str] = {
     "Search name, email or organisation": "Rechercher un nom, une adresse ou une organisation",
     "Check in": "Enregistrer l'arrivée",
     "Promote": "Confirmer",
+    "Promote (adds a seat)": "Confirmer (ajoute une place)",
     "To waiting list": "En liste d'attente",
     "checked in at {time}": "arrivé(e) à {time}",
     "Nobody matches.": "Personne ne correspond.",

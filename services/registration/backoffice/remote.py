@@ -2,6 +2,7 @@
 through their staff APIs as the logged-in staff member; and the audit log of all three."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -235,4 +236,7 @@ def audit_log() -> ResponseReturnValue:
         remote_entries = _fetch(service, "/audit", {"action": action, "limit": limit} if action else {"limit": limit})
         entries += [{**entry, "service": service} for entry in remote_entries or []]
     entries.sort(key=lambda entry: entry["at"], reverse=True)
+    for entry in entries:
+        for side in ("before", "after"):
+            entry[side] = "" if entry[side] is None else json.dumps(entry[side], ensure_ascii=False, sort_keys=True)
     return render_template("backoffice/audit.html", entries=entries[:limit], action=action)

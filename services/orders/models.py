@@ -162,7 +162,8 @@ class FreeCopyLedger(db.Model):
     publication_id: Mapped[int] = mapped_column(sa.ForeignKey("publication.id"), primary_key=True)
     granted: Mapped[int] = mapped_column(default=0)
 
-    publication: Mapped[Publication] = relationship(lazy="joined", innerjoin=True)
+    #: loaded only when asked for: pricing locks ledger rows (FOR UPDATE), never the publication's
+    publication: Mapped[Publication] = relationship(lazy="raise")
 
 
 class DocumentCounter(db.Model):

@@ -128,7 +128,7 @@ for _path, _action in (("approve", operations.approve), ("invoice", operations.i
 @blp.response(200, FreeCopiesOut(many=True))
 def list_free_copies(query: dict):
     """Free copies granted so far per member organisation and publication (`?member_organisation_id=`)."""
-    statement = sa.select(FreeCopyLedger).where(FreeCopyLedger.granted > 0).order_by(
+    statement = sa.select(FreeCopyLedger).options(selectinload(FreeCopyLedger.publication)).where(FreeCopyLedger.granted > 0).order_by(
         FreeCopyLedger.member_organisation_id, FreeCopyLedger.publication_id)
     if query.get("member_organisation_id"):
         statement = statement.where(FreeCopyLedger.member_organisation_id == query["member_organisation_id"])

@@ -65,6 +65,16 @@ def audit_entries(client) -> list:
         return audit.entries(None, 100)
 
 
+def create_publication(orders_url: str, token: str) -> None:
+    """The publication `safer-cities` (100 in stock), created through the orders API."""
+    import requests
+
+    response = requests.post(f"{orders_url}/api/v1/publications", headers={"Authorization": f"Bearer {token}"}, timeout=10,
+                             json={"slug": "safer-cities", "title": {"en": "Safer cities", "fr": "Villes plus sûres"},
+                                   "languages": ["en", "fr"], "stock": 100})
+    assert response.status_code == 201, response.text
+
+
 class Services:
     """The registration (with the back office), orders and notify services under gunicorn."""
 

@@ -5,7 +5,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.backoffice.conftest import PASSWORD
+from tests.backoffice.conftest import PASSWORD, create_publication
 from tests.backoffice.test_emails import failed_delivery
 from tests.conftest import event_payload, person
 from tests.embed.conftest import CHROMIUM_ARGS
@@ -116,11 +116,7 @@ def test_the_secretariat_runs_an_event_processes_a_postal_order_and_resends_an_e
         page, services, databases, staff_account, staff_token):
     """The issue's whole journey, as an admin: every page is checked with axe-core."""
     url = services.registration.url
-    publications = {"Authorization": f"Bearer {staff_token('publications')}"}
-    response = requests.post(f"{services.orders.url}/api/v1/publications", headers=publications, timeout=10,
-                             json={"slug": "safer-cities", "title": {"en": "Safer cities", "fr": "Villes plus sûres"},
-                                   "languages": ["en", "fr"], "stock": 100})
-    assert response.status_code == 201, response.text
+    create_publication(services.orders.url, staff_token("publications"))
     admin = {"Authorization": f"Bearer {staff_token('admin')}"}
     response = requests.post(f"{url}/api/v1/members", headers=admin, timeout=10,
                              json={"name": "Ville de Lyon", "country": "FR", "domains": ["lyon.fr"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.backoffice.conftest import PASSWORD, csrf
+from tests.backoffice.conftest import PASSWORD, create_publication, csrf
 
 ORDER = {"channel": "post", "publication_0": "safer-cities", "copies_0": "2", "first_name": "Jean", "last_name": "Dupont",
          "organisation": "Mairie de Lyon", "address": "1 place de la Comédie", "postcode": "69001", "city": "Lyon",
@@ -21,11 +21,9 @@ def logged_in(url: str, email: str) -> requests.Session:
 
 def test_enter_a_postal_order_then_invoice_mark_paid_ship_and_download_the_invoice(services, staff_account, staff_token):
     url = services.registration.url
-    publications = {"Authorization": f"Bearer {staff_token('publications')}"}
-    response = requests.post(f"{services.orders.url}/api/v1/publications", headers=publications, timeout=10,
-                             json={"slug": "safer-cities", "title": {"en": "Safer cities", "fr": "Villes plus sûres"},
-                                   "languages": ["en", "fr"], "stock": 100})
-    assert response.status_code == 201, response.text
+    token = staff_token("publications")
+    create_publication(services.orders.url, token)
+    publications = {"Authorization": f"Bearer {token}"}
     browser = logged_in(url, staff_account("publications"))
 
     page = browser.get(f"{url}/staff/orders/new", timeout=10)

@@ -58,6 +58,8 @@ def test_one_member_organisation_gets_three_free_copies_whatever_the_rush(server
     assert sum(o["lines"][0]["free_copies"] for o in orders) == 3
     assert sorted(o["total_cents"] for o in orders) == [0] * 3 + [800] * (people - 3)
     assert scalar(databases, "SELECT granted FROM free_copy_ledger") == 3
+    [used] = requests.get(f"{server.url}/api/v1/free-copies", headers=staff).json()
+    assert (used["publication"], used["granted"], used["remaining"]) == (orders[0]["lines"][0]["publication"], 3, 0)
 
     # The three free orders are approved at once, with copies for two of them only.
     free = [o["id"] for o in orders if o["total_cents"] == 0]

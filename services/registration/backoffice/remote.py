@@ -88,15 +88,19 @@ def _status(statuses: tuple[str, ...], default: str) -> str:
     return status if status in statuses else default
 
 
+def _work_queue(service: str, path: str, template: str, statuses: tuple[str, ...], default: str) -> ResponseReturnValue:
+    """A page of another service's records with one status (`?status=`, else `default`)."""
+    status = _status(statuses, default)
+    rows = _fetch(service, path, {"status": status})
+    return render_template(template, rows=rows or [], status=status, statuses=statuses), 200 if rows is not None else 503
+
+
 # --- orders ------------------------------------------------------------------------------
 
 @bp.get("/orders")
 @role_required("publications")
 def orders() -> ResponseReturnValue:
-    status = _status(ORDER_STATUSES, "received")
-    rows = _fetch("orders", "/orders", {"status": status})
-    return render_template("backoffice/orders.html", rows=rows or [], status=status, statuses=ORDER_STATUSES,
-                           unavailable=rows is None), 200 if rows is not None else 503
+    return _work_queue("orders", "/orders", "backoffice/orders.html", ORDER_STATUSES, "received")
 
 
 def _order_data(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -200,7 +204,7 @@ def free_copies() -> ResponseReturnValue:
         key=lambda row: (row["organisation"].lower(), row["publication"]),
     )
     rows = [row for row in rows if q in row["organisation"].lower()]
-    return render_template("backoffice/free_copies.html", rows=rows, q=q, unavailable=ledger is None), 200 if ledger is not None else 503
+    return render_template("backoffice/free_copies.html", rows=rows, q=q), 200 if ledger is not None else 503
 
 
 # --- emails ------------------------------------------------------------------------------
@@ -208,10 +212,7 @@ def free_copies() -> ResponseReturnValue:
 @bp.get("/emails")
 @role_required("admin")
 def emails() -> ResponseReturnValue:
-    status = _status(DELIVERY_STATUSES, "failed")
-    rows = _fetch("notify", "/deliveries", {"status": status})
-    return render_template("backoffice/emails.html", rows=rows or [], status=status, statuses=DELIVERY_STATUSES,
-                           unavailable=rows is None), 200 if rows is not None else 503
+    return _work_queue("notify", "/deliveries", "backoffice/emails.html", DELIVERY_STATUSES, "failed")
 
 
 @bp.post("/emails/<int:delivery_id>/resend")

@@ -32,7 +32,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from services.registration import operations
-from services.registration.forms import LANGUAGE_NAMES, STANDARD_FIELDS, clean_answers, form_description, pick
+from services.registration.forms import LANGUAGE_NAMES, STANDARD_FIELDS, form_description, pick
 from services.registration.models import Event, Registration
 from services.registration.schemas import RegistrationIn
 from shared.contracts.registration import LANGUAGES
@@ -210,7 +210,7 @@ def register(slug: str) -> ResponseReturnValue:
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
-        return _page(slug, language, errors=_with_answer_errors(flatten(error.messages), event, submission), status=422)
+        return _page(slug, language, errors=flatten(error.messages), status=422)
     except ApiError as error:
         db.session.rollback()
         return _page(slug, language, errors=error.errors, status=error.status,
@@ -250,16 +250,6 @@ def _submission(form: MultiDict, fields: list[dict[str, Any]]) -> dict[str, Any]
         else:
             data[name] = value
     return data
-
-
-def _with_answer_errors(errors: dict[str, list[str]], event: Event, submission: dict[str, Any]) -> dict[str, list[str]]:
-    """The schema's errors plus those of the extra answers, which the operation checks only
-    once the schema passed: the person then corrects everything in one round."""
-    try:
-        clean_answers(event.extra_fields or [], submission["answers"])
-    except ValidationError as error:
-        return {**errors, **flatten(error.messages)}
-    return errors
 
 
 def _outcome(registration: Registration, created: bool) -> dict[str, Any]:

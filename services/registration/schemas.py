@@ -3,10 +3,16 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from typing import Any
+
+import sqlalchemy as sa
+from flask import has_request_context, request
 from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
-from services.registration.models import EVENT_KINDS, STATUSES
+from services.registration.forms import clean_answers
+from services.registration.models import EVENT_KINDS, STATUSES, Event
 from shared.contracts.registration import LANGUAGES
+from shared.db import db
 from shared.schemas import SLUG, StrictSchema, country_code, texts, titles
 
 TIMEZONES = frozenset(available_timezones())
@@ -110,6 +116,20 @@ class RegistrationIn(StrictSchema):
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=50)), load_default=dict)
     #: honeypot: people never see it, bots fill it in
     website = fields.String(load_default="", validate=validate.Length(max=0, error="Leave this field empty."))
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        """Add the extra answers' errors to those of the standard fields, so a person
+        corrects everything in one round. (When the standard fields pass, the registration
+        itself checks the answers: this costs a query only on refused input.)"""
+        slug = (request.view_args or {}).get("slug") if has_request_context() else None
+        answers = data.get("answers", {}) if isinstance(data, dict) else None
+        if not slug or not isinstance(answers, dict) or "answers" in error.messages:
+            return
+        definitions = db.session.scalar(sa.select(Event.extra_fields).where(Event.slug == slug))
+        try:
+            clean_answers(definitions or [], answers)
+        except ValidationError as answer_error:
+            raise ValidationError({**error.messages, **answer_error.messages}) from None
 
 
 class RegistrationPatch(StrictSchema):

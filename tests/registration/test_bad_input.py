@@ -53,6 +53,15 @@ def test_invalid_registration_names_the_field(client, make_event, registration_a
     assert nothing_written(registration_app)
 
 
+def test_every_faulty_field_is_named_at_once_extra_answers_too(client, make_event, registration_app):
+    make_event(extra_fields=[{"name": "diet", "type": "select", "choices": ["none", "vegetarian"], "required": True}])
+    body = {k: v for k, v in person(email="not-an-email").items() if k != "first_name"}
+    response = client.post(URL, json=body)
+    assert response.status_code == 422
+    assert {"first_name", "email", "answers.diet"} <= set(response.json["errors"]), response.json
+    assert nothing_written(registration_app)
+
+
 def test_non_json_body(client, make_event, registration_app):
     make_event()
     form = client.post(URL, data={"first_name": "Ana"})

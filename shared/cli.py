@@ -78,16 +78,27 @@ def relay(services: tuple[str, ...], interval: float) -> None:
 
 @main.command()
 def anonymise() -> None:
-    """Anonymise registrations older than RETENTION_DAYS after their event (run it daily)."""
-    from services.registration import create_app
-    from services.registration.privacy import anonymise_expired
-    from shared.db import db
+    """Apply the retention period (RETENTION_DAYS; run it daily): registrations of events that
+    ended before it are anonymised, the notify service's delivery log and reminder records
+    likewise, and every service forgets the messages it relayed before it."""
+    import datetime as dt
+    import importlib
+
+    from services.notify.operations import anonymise_expired as anonymise_deliveries
+    from services.registration.privacy import anonymise_expired as anonymise_registrations
+    from shared.db import db, utcnow
+    from shared.outbox import purge_sent
 
     settings = load_settings()
-    with create_app(settings).app_context():
-        count = anonymise_expired(settings.retention_days)
-        db.session.commit()
-    click.echo(f"{count} registration(s) anonymised")
+    cutoff = utcnow() - dt.timedelta(days=settings.retention_days)
+    # Orders and invoices are accounting records, kept as the law requires: only their relayed messages go.
+    for service, anonymise_records in (("registration", anonymise_registrations), ("orders", None),
+                                       ("notify", anonymise_deliveries)):
+        with importlib.import_module(f"services.{service}").create_app(settings).app_context():
+            count = anonymise_records(settings.retention_days) if anonymise_records else 0
+            purged = purge_sent(cutoff)
+            db.session.commit()
+        click.echo(f"{service}: {count} record(s) anonymised, {purged} relayed message(s) deleted")
 
 
 @main.command()

@@ -9,6 +9,7 @@ by the message's key.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import uuid
@@ -123,3 +124,11 @@ def run_relay(
 
 def pending_count(session: Session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) or 0
+
+
+def purge_sent(before: dt.datetime) -> int:
+    """Delete the messages relayed before `before`: once consumed they are only history, and
+    they hold the personal data they carried (run by the retention job)."""
+    return db.session.execute(
+        sa.delete(OutboxMessage).where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < before)
+    ).rowcount

@@ -58,3 +58,15 @@ def test_staff_create_prints_a_token_that_works(environ, databases, clean, monke
     client = create_app(load_settings(environ)).test_client()
     me = client.get("/api/v1/staff/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json == {"id": 1, "email": "secretariat@efus.eu", "role": "events"}
+
+
+def test_the_retention_job_runs_on_every_service(environ, databases, clean, monkeypatch):
+    from click.testing import CliRunner
+
+    from shared.cli import main
+
+    for name, value in {**environ, "RETENTION_DAYS": "30"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["anonymise"])
+    assert result.exit_code == 0, result.output
+    assert [line.split(":")[0] for line in result.output.splitlines()] == ["registration", "orders", "notify"]

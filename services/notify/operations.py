@@ -23,6 +23,7 @@ taken for dead and its messages handed out again while it may still be sending.)
 """
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from email.message import EmailMessage
 from typing import Any
@@ -33,12 +34,15 @@ import sqlalchemy as sa
 
 from services.notify import reminders, smtp
 from services.notify.emails import EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
-from services.notify.models import FAILED, QUEUED, SENT, Delivery, Registrant
+from services.notify.models import FAILED, QUEUED, SENT, Delivery, Registrant, ScheduledEvent
 from shared.auth import Staff, StaffAccount, issue_token
 from shared.db import db, dialect_insert, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.outbox import OutboxMessage
 from shared.web import settings
+
+#: what stands for the recipient of an erased or expired delivery
+ERASED = "erased"
 
 #: which staff role looks after which emails (admins look after all)
 ROLE_OF_TYPES = {"events": EVENT_TYPES, "publications": ORDER_TYPES}
@@ -262,6 +266,21 @@ def erase_person(email: str, registration_ids: list[str]) -> int:
     their delivery log rows keep only what staff statistics need. Returns the rows changed."""
     registrants = db.session.execute(sa.delete(Registrant).where(Registrant.registration_id.in_(registration_ids)))
     deliveries = db.session.execute(
-        sa.update(Delivery).where(Delivery.recipient == email).values(recipient="erased", envelope={}, last_error=None)
+        sa.update(Delivery).where(Delivery.recipient == email).values(recipient=ERASED, envelope={}, last_error=None)
     )
     return registrants.rowcount + deliveries.rowcount
+
+
+def anonymise_expired(retention_days: int, now: dt.datetime | None = None) -> int:
+    """After the retention period, the delivery log keeps only what statistics need, and the
+    reminder records of past events go. Returns the rows changed."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
+    deliveries = db.session.execute(
+        sa.update(Delivery).where(Delivery.created_at < cutoff, Delivery.recipient != ERASED)
+        .values(recipient=ERASED, envelope={}, last_error=None)
+    )
+    past_events = sa.select(ScheduledEvent.slug).where(ScheduledEvent.starts_at < cutoff)
+    registrants = db.session.execute(sa.delete(Registrant).where(
+        sa.or_(Registrant.event_slug.in_(past_events), Registrant.as_of < cutoff)
+    ))
+    return deliveries.rowcount + registrants.rowcount

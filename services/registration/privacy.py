@@ -56,15 +56,20 @@ def anonymise(registration: Registration) -> None:
     registration.anonymised_at = utcnow()
 
 
+def _forget(registration: Registration) -> None:
+    """Anonymise `registration` and drop the relayed messages that named its person."""
+    anonymise(registration)
+    db.session.execute(sa.delete(OutboxMessage).where(
+        OutboxMessage.sent_at.is_not(None), OutboxMessage.idempotency_key.like(f"%:{registration.public_id}:%")
+    ))
+
+
 def erase_person(email: str) -> int:
     """Anonymise every registration of `email`, drop the sent messages that named them, and
     tell the notify service to erase its copies; returns how many registrations."""
     registrations = registrations_of(email)
     for registration in registrations:
-        anonymise(registration)
-        db.session.execute(sa.delete(OutboxMessage).where(
-            OutboxMessage.sent_at.is_not(None), OutboxMessage.idempotency_key.like(f"%:{registration.public_id}:%")
-        ))
+        _forget(registration)
     emit("person.erased", f"person.erased:{uuid.uuid4().hex}",
          {"email": email.strip().lower(), "registration_ids": [r.public_id for r in registrations]})
     return len(registrations)
@@ -78,5 +83,5 @@ def anonymise_expired(retention_days: int, now: dt.datetime | None = None) -> in
         .where(Event.ends_at < cutoff, Registration.anonymised_at.is_(None))
     ))
     for registration in expired:
-        anonymise(registration)
+        _forget(registration)
     return len(expired)

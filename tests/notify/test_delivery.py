@@ -6,7 +6,9 @@ import datetime as dt
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from services.notify.operations import anonymise_expired
 from shared.auth import read_token
+from shared.db import db
 from tests.notify.conftest import (
     JOIN_URL, deliveries, drained, enqueue, order_envelope, registration_envelope, staff_headers, wait_for,
 )
@@ -154,6 +156,21 @@ def test_erasing_a_person_reaches_the_delivery_log(broker, mailbox, start_worker
     assert sorted(row["recipient"] for row in rows) == ["erased", "luis@madrid.es"]
     assert next(row for row in rows if row["recipient"] == "erased")["envelope"] in ({}, "{}")
     assert registrants(notify_db) == ["reg-luis@madrid.es"]
+
+
+def test_the_retention_period_anonymises_the_delivery_log_and_reminder_records(
+        broker, mailbox, start_worker, notify_db, notify_app):
+    start_worker()
+    enqueue(broker, registration_envelope(email="ana@madrid.es"))
+    wait_for(lambda: len(deliveries(notify_db, status="sent")) == 1)
+    with notify_app.app_context():
+        assert anonymise_expired(30) == 0, "nothing is old yet"
+        in_a_year = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)
+        assert anonymise_expired(30, now=in_a_year) == 2
+        db.session.commit()
+    [row] = deliveries(notify_db)
+    assert row["recipient"] == "erased" and row["envelope"] in ({}, "{}") and row["status"] == "sent"
+    assert registrants(notify_db) == []
 
 
 def registrants(engine: sa.Engine) -> list[str]:

@@ -37,9 +37,13 @@ def test_old_registrations_are_anonymised_after_the_retention_period(client, mak
     client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(1))
     with registration_app.app_context():
         assert anonymise_expired(30) == 0
+        db.session.execute(sa.update(OutboxMessage).values(sent_at=dt.datetime.now(dt.timezone.utc)))  # relayed
         in_a_year = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)
         assert anonymise_expired(30, now=in_a_year) == 1
         db.session.commit()
+        naming = db.session.scalars(sa.select(OutboxMessage).where(
+            OutboxMessage.message_type.like("registration.%"), OutboxMessage.sent_at.is_not(None))).all()
+        assert naming == [], "relayed messages naming the person are gone"
     admin = {"Authorization": f"Bearer {staff_token('admin')}"}
     assert client.get("/api/v1/personal-data?email=ana1@example.org", headers=admin).json["registrations"] == []
     assert client.get("/api/v1/personal-data?email=ana1@example.org").status_code == 401

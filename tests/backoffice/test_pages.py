@@ -188,3 +188,19 @@ def test_an_admin_reads_the_audit_log_through_the_api(client, login, make_event,
     assert [(e["staff_email"], e["action"], e["before"], e["after"]) for e in entries][:1] == [
         ("planner@efus.eu", "event.update", {"capacity": 2}, {"capacity": 5})]
     assert {e["action"] for e in entries} == {"event.create", "event.update"}
+
+
+def test_staff_cancel_a_registration_and_the_seat_goes_to_the_next_in_line(client, login, make_event):
+    make_event(capacity=1)
+    for number in (1, 2):
+        assert client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(number)).status_code == 201
+    login("events")
+    page = client.get("/staff/events/police-academy-lisbon").get_data(as_text=True)
+    assert 'data-confirm="Cancel the registration of Ana1 Silva? They are told by email."' in page
+    response = client.post("/staff/events/police-academy-lisbon/registrations/1/cancel", data={"csrf_token": csrf(page)},
+                           follow_redirects=True)
+    assert "Ana1 Silva is now cancelled." in response.get_data(as_text=True)
+    page = client.get("/staff/events/police-academy-lisbon?status=confirmed").get_data(as_text=True)
+    assert "ana2@example.org" in page and "ana1@example.org" not in page
+    entry = audit_entries(client)[0]
+    assert (entry.action, entry.before, entry.after) == ("registration.cancel", {"status": "confirmed"}, {"status": "cancelled"})

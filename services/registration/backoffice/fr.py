@@ -116,6 +116,7 @@ FRENCH: dict[str, str] = {
     "Promote": "Confirmer",
     "Promote (adds a seat)": "Confirmer (ajoute une place)",
     "To waiting list": "En liste d'attente",
+    "Cancel the registration of {name}? They are told by email.": "Annuler l'inscription de {name} ? La personne est prévenue par courriel.",
     "checked in at {time}": "arrivé(e) à {time}",
     "Nobody matches.": "Personne ne correspond.",
     "{name} is now {status}.": "{name} : {status}.",

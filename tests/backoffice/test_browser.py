@@ -91,6 +91,7 @@ def test_log_in_see_participants_move_the_waiting_list_and_check_in(page, servic
     expect(page.locator("#r2")).to_contain_text("confirmed")
     # at the door: search, then check in with one tap
     page.get_by_label("Search name, email or organisation").fill("ana2")
+    expect(page.locator("#participants tbody tr:visible")).to_have_count(1)  # narrowed while typing
     page.get_by_role("button", name="Filter").click()
     expect(rows).to_have_count(1)
     page.get_by_role("button", name="Check in Ana2 Silva").click()

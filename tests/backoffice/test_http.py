@@ -25,6 +25,7 @@ def test_login_sets_a_hardened_session_cookie_and_logout_ends_it(client, staff_a
     response = client.post("/staff/logout", data={"csrf_token": csrf(page.get_data(as_text=True))})
     assert response.status_code == 302
     assert client.get("/staff/events").status_code == 302
+    assert [(e.action, e.staff_email) for e in audit_entries(client)] == [("staff.logout", email), ("staff.login", email)]
 
 
 def test_login_refuses_a_wrong_password_and_locks_out_after_five_failures(client, staff_account):

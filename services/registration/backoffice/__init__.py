@@ -35,6 +35,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash
 
 from services.registration.backoffice.i18n import LANGUAGES, gettext as _, language
+from shared import audit
 from shared.auth import Staff, StaffAccount
 from shared.db import db
 from shared.web import settings
@@ -169,7 +170,9 @@ def login() -> ResponseReturnValue:
                 session["lang"] = chosen_language
             session.permanent = True
             session["staff_id"] = account.id
-            log.info("staff=%s login", account.email)
+            g.staff = Staff(id=account.id, email=account.email, role=account.role)
+            audit.record("staff.login", account.email)
+            db.session.commit()
             target = request.args.get("next") or ""
             if not target.startswith("/staff/") or target.startswith("//"):
                 target = url_for("backoffice.home")
@@ -186,7 +189,8 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     if g.get("staff") is not None:
-        log.info("staff=%s logout", g.staff.email)
+        audit.record("staff.logout", g.staff.email)
+        db.session.commit()
     chosen_language = session.get("lang")
     session.clear()
     if chosen_language:

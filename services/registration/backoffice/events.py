@@ -25,7 +25,7 @@ from shared.errors import ApiError, flatten
 FORM_LANGUAGES = ("en", "fr")
 #: empty extra-field rows offered below the event's own (more after saving)
 BLANK_EXTRA_ROWS = 2
-#: the form's date fields: (field, EventIn name, required)
+#: the form's date fields (EventIn's names) and whether each is required
 DATE_FIELDS = (("starts_at", True), ("ends_at", True), ("registration_opens_at", False), ("registration_closes_at", False))
 
 

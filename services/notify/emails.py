@@ -31,8 +31,10 @@ from markupsafe import Markup
 EVENT_TYPES = frozenset({
     "registration.pending", "registration.confirmed", "registration.waitlisted",
     "registration.promoted", "registration.cancelled", "registration.updated",
-    "event.reminder", "event.message",
+    "event.reminder", "event.message", "certificate.issued",
 })
+#: event emails that carry the event's calendar entry (a certificate comes after the event)
+CALENDAR_TYPES = EVENT_TYPES - {"certificate.issued"}
 ORDER_TYPES = frozenset({"order.received", "invoice.issued", "order.shipped", "credit_note.issued"})
 
 DEFAULT_LANGUAGE = "en"
@@ -43,6 +45,7 @@ _BABEL_LOCALES = {"en": "en_GB"}
 _REQUIRED_DATA = {
     "registration.pending": ("verify_url",),
     "event.message": ("subject", "body"),
+    "certificate.issued": ("certificate_number",),
     "invoice.issued": ("document",),
     "credit_note.issued": ("document",),
 }
@@ -124,7 +127,7 @@ def compose(
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(_tidy(text))
     message.add_alternative(html, subtype="html")
-    if kind in EVENT_TYPES:
+    if kind in CALENDAR_TYPES:
         description = _tidy(TEMPLATES.get_template(f"notify/{lang}/_event.txt").render(context))
         ics, method = _calendar(kind, context, description, occurred_at, sender)
         message.add_attachment(
@@ -202,6 +205,8 @@ def _context(kind: str, data: Mapping[str, Any], lang: str) -> dict[str, Any]:
         if kind == "event.message":
             context["message"] = {"subject": _one_line(data["subject"]),
                                   "body": data["body"].replace("\r\n", "\n")}
+        if kind == "certificate.issued":
+            context["certificate_number"] = _one_line(data["certificate_number"])
     else:
         context.update(_order_context(data, lang, locale))
     return context

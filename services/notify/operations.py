@@ -53,7 +53,7 @@ SERVICE_ACCOUNT = {"id": 0, "email": "notify@service", "role": "admin"}
 
 
 class DocumentUnavailable(Exception):
-    """The orders service could not hand over a PDF just now; worth retrying."""
+    """The service that issued a PDF could not hand it over just now; worth retrying."""
 
 
 class DeliveryInProgress(Exception):
@@ -182,24 +182,31 @@ def service_token() -> str:
 
 
 def document_attachments(envelope: dict[str, Any]) -> list[tuple[str, str, bytes]]:
-    """The invoice or credit note PDF an envelope announces, fetched from the orders service.
+    """The PDF an envelope announces (invoice, credit note or attendance certificate),
+    fetched from the service that issued it.
 
-    Raises `DocumentUnavailable` when the orders service cannot answer now, and
+    Raises `DocumentUnavailable` when that service cannot answer now, and
     `InvalidMessage` when it says the document does not exist or is not a PDF.
     """
     kind = envelope.get("type")
-    if kind not in ("invoice.issued", "credit_note.issued"):
+    if kind not in ("invoice.issued", "credit_note.issued", "certificate.issued"):
         return []
     try:
         data = envelope["data"]
-        number = str(data["document"]["number"])
-        if kind == "invoice.issued":
-            path, filename = f"/api/v1/orders/{int(data['order']['id'])}/invoice.pdf", f"invoice-{number}.pdf"
+        if kind == "certificate.issued":
+            number = str(data["certificate_number"])
+            service, path = "registration", f"/api/v1/certificates/{quote(str(data['registration_id']), safe='')}.pdf"
+            filename = f"certificate-{number}.pdf"
         else:
-            path, filename = f"/api/v1/credit-notes/{quote(number, safe='')}.pdf", f"credit-note-{number}.pdf"
+            number = str(data["document"]["number"])
+            service = "orders"
+            if kind == "invoice.issued":
+                path, filename = f"/api/v1/orders/{int(data['order']['id'])}/invoice.pdf", f"invoice-{number}.pdf"
+            else:
+                path, filename = f"/api/v1/credit-notes/{quote(number, safe='')}.pdf", f"credit-note-{number}.pdf"
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidMessage(f"{kind}: {exc}") from exc
-    url = settings().service_url("orders") + path
+    url = settings().service_url(service) + path
     try:
         response = requests.get(
             url, headers={"Authorization": f"Bearer {service_token()}"}, timeout=DOCUMENT_TIMEOUT

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from services.registration import operations
+from services.registration.certificates import certificate_response
 from services.registration.forms import LANGUAGE_NAMES, STANDARD_FIELDS, pick
 from services.registration.schemas import RegistrationPatch
 from shared.db import db
@@ -23,12 +24,14 @@ TEXTS = {
            "verify": "Confirm my email address", "cancelled": "This registration is cancelled.", "position": "Position on the waiting list",
            "pending": "confirmation of your email address pending", "confirmed": "confirmed", "waitlisted": "on the waiting list",
            "attended": "attended", "saved": "Your details were saved.", "when": "When", "where": "Where", "online": "Online",
-           "errors": "Please correct the fields marked below.", "confirm_cancel": "Cancel your registration? Your seat will go to the next person on the waiting list."},
+           "errors": "Please correct the fields marked below.", "confirm_cancel": "Cancel your registration? Your seat will go to the next person on the waiting list.",
+           "certificate": "Download your certificate of attendance (PDF)"},
     "fr": {"title": "Votre inscription", "status": "Statut", "save": "Enregistrer mes informations", "cancel": "Annuler mon inscription",
            "verify": "Confirmer mon adresse électronique", "cancelled": "Cette inscription est annulée.", "position": "Rang sur la liste d'attente",
            "pending": "en attente de confirmation de votre adresse", "confirmed": "confirmée", "waitlisted": "sur liste d'attente",
            "attended": "présent", "saved": "Vos informations ont été enregistrées.", "when": "Quand", "where": "Où", "online": "En ligne",
-           "errors": "Veuillez corriger les champs signalés ci-dessous.", "confirm_cancel": "Annuler votre inscription ? Votre place ira à la prochaine personne sur la liste d'attente."},
+           "errors": "Veuillez corriger les champs signalés ci-dessous.", "confirm_cancel": "Annuler votre inscription ? Votre place ira à la prochaine personne sur la liste d'attente.",
+           "certificate": "Télécharger votre attestation de participation (PDF)"},
 }
 
 
@@ -56,6 +59,11 @@ def _page(token: str, errors: dict[str, list[str]] | None = None, notice: str | 
 @bp.get("/<token>")
 def show(token: str) -> ResponseReturnValue:
     return _page(token, notice=request.args.get("notice"))
+
+
+@bp.get("/<token>/certificate.pdf")
+def certificate(token: str) -> ResponseReturnValue:
+    return certificate_response(operations.registration_for_token(token))
 
 
 @bp.post("/<token>/update")

@@ -96,6 +96,8 @@ class Registration(db.Model):
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: when the attendance certificate was sent (staff send them once the event is over)
+    certificate_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: incremented on every change a person is told about; part of message keys
     revision: Mapped[int] = mapped_column(default=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from services.registration import operations, privacy
+from services.registration import certificates, operations, privacy
 from services.registration.members import ImportReport, import_csv, save_organisation
 from services.registration.models import Event, MemberOrganisation, Registration
 from shared import audit
@@ -65,6 +65,12 @@ def act_on_registration(registration: Registration, action: str) -> Registration
 def message_registrants(event: Event, subject: str, body: str, statuses: tuple[str, ...]) -> int:
     count = operations.message_registrants(event, subject, body, statuses)
     audit.record("event.message", event.slug, None, {"subject": subject, "statuses": list(statuses), "recipients": count})
+    return count
+
+
+def issue_certificates(event: Event) -> int:
+    count = certificates.issue_certificates(event)
+    audit.record("event.certificates", event.slug, None, {"sent": count})
     return count
 
 

@@ -6,7 +6,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.registration import exports, operations, privacy, staff
+from services.registration import certificates, exports, operations, privacy, staff
 from services.registration.forms import form_description
 from services.registration.members import find_member
 from services.registration.models import SEATED, WAITLISTED, Event, MemberOrganisation, Registration
@@ -105,6 +105,12 @@ def cancel_own_registration(token: str):
     return _with_position(registration)
 
 
+@blp.route("/registrations/<token>/certificate.pdf")
+def own_certificate(token: str):
+    """The registrant's certificate of attendance (409 unless they were checked in)."""
+    return certificates.certificate_response(operations.registration_for_token(token))
+
+
 @blp.route("/registrations/<token>/verify", methods=["POST"])
 @blp.response(200, RegistrationOut)
 def verify_own_email(token: str):
@@ -175,6 +181,26 @@ def message_registrants(data: dict, slug: str):
     count = staff.message_registrants(event, data["subject"], data["body"], tuple(data["statuses"]))
     db.session.commit()
     return {"recipients": count}
+
+
+@blp.route("/events/<slug>/certificates", methods=["POST"])
+@staff_required("events")
+@blp.response(202)
+def send_certificates(slug: str):
+    """Email their certificate of attendance to everyone checked in who has not had it yet."""
+    count = staff.issue_certificates(operations.get_event(slug, published_only=False))
+    db.session.commit()
+    return {"sent": count}
+
+
+@blp.route("/certificates/<registration_id>.pdf")
+@staff_required("events")
+def certificate_by_id(registration_id: str):
+    """A certificate of attendance by registration id (what the notify service attaches)."""
+    registration = db.session.scalar(sa.select(Registration).where(Registration.public_id == registration_id))
+    if registration is None:
+        raise NotFound("No such registration.", {"registration_id": ["Unknown registration."]})
+    return certificates.certificate_response(registration)
 
 
 # --- staff: participants ---------------------------------------------------------------

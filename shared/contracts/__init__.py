@@ -42,6 +42,7 @@ CONTRACTS: dict[str, Contract] = {
         Contract("event.message", 1, registration.EventMessage),
         Contract("event.scheduled", 1, registration.EventScheduled),
         Contract("event.reminder", 1, registration.RegistrationMessage),
+        Contract("certificate.issued", 1, registration.CertificateIssued),
         Contract("person.erased", 1, registration.PersonErased),
         Contract("order.received", 1, orders.OrderMessage),
         Contract("invoice.issued", 1, orders.DocumentMessage),

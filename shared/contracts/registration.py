@@ -40,6 +40,12 @@ class EventMessage(RegistrationMessage):
     body = fields.String(required=True)
 
 
+class CertificateIssued(RegistrationMessage):
+    """The attendance certificate of one person, to email with the PDF attached."""
+
+    certificate_number = fields.String(required=True)
+
+
 class EventScheduled(Schema):
     """An event's dates were set or changed: the notify service (re)plans its reminders."""
 

@@ -204,3 +204,20 @@ def test_staff_cancel_a_registration_and_the_seat_goes_to_the_next_in_line(clien
     assert "ana2@example.org" in page and "ana1@example.org" not in page
     entry = audit_entries(client)[0]
     assert (entry.action, entry.before, entry.after) == ("registration.cancel", {"status": "confirmed"}, {"status": "cancelled"})
+
+
+def test_the_back_office_sends_and_shows_certificates(client, login, make_event):
+    make_event()
+    client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(1))
+    login("events")
+    page = client.get("/staff/events/police-academy-lisbon").get_data(as_text=True)
+    assert "Send attendance certificates" not in page, "nobody checked in yet"
+    client.post("/staff/events/police-academy-lisbon/registrations/1/check-in", data={"csrf_token": csrf(page)})
+    page = client.get("/staff/events/police-academy-lisbon").get_data(as_text=True)
+    assert "Send attendance certificates (1)" in page
+    assert client.get("/staff/events/police-academy-lisbon/registrations/1/certificate.pdf").data.startswith(b"%PDF-")
+    response = client.post("/staff/events/police-academy-lisbon/certificates", data={"csrf_token": csrf(page)}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Certificates of attendance are on their way to 1 people." in page
+    assert "Send attendance certificates" not in page and "(sent)" in page
+    assert audit_entries(client)[0].action == "event.certificates"

@@ -120,22 +120,28 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture(scope="session")
-def orders_url(environ: dict[str, str], registration_app) -> Iterator[str]:
+def registration_url(registration_app) -> Iterator[str]:
+    """The registration service over HTTP (it serves the attendance certificates)."""
+    url, stop = serve(registration_app)
+    yield url
+    stop()
+
+
+@pytest.fixture(scope="session")
+def orders_url(environ: dict[str, str], registration_url: str) -> Iterator[str]:
     """The orders service over HTTP (it serves the invoice PDFs), asking the registration
     service's member directory, also over HTTP."""
     from services.orders import create_app
 
-    registration_url, stop_registration = serve(registration_app)
     url, stop_orders = serve(create_app(load_settings({**environ, "REGISTRATION_URL": registration_url})))
     yield url
     stop_orders()
-    stop_registration()
 
 
 @pytest.fixture
-def notify_environ(environ: dict[str, str], mailbox: Mailbox, orders_url: str) -> dict[str, str]:
+def notify_environ(environ: dict[str, str], mailbox: Mailbox, orders_url: str, registration_url: str) -> dict[str, str]:
     return {**environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mailbox.port), "ORDERS_URL": orders_url,
-            "MAIL_FROM": "EU-POLNET <noreply@efus.eu>"}
+            "REGISTRATION_URL": registration_url, "MAIL_FROM": "EU-POLNET <noreply@efus.eu>"}
 
 
 class WorkerProcess:

@@ -21,7 +21,7 @@ from icalendar import Calendar
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from services.notify import emails
-from services.notify.emails import EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
+from services.notify.emails import CALENDAR_TYPES, EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
 from services.notify.smtp import PermanentDeliveryError, SmtpSettings, TemporaryDeliveryError, deliver
 
 MAIL_FROM = "EU-POLNET <noreply@efus.eu>"
@@ -107,6 +107,8 @@ def envelope_for(kind: str, lang: str) -> dict:
     if kind in ORDER_TYPES:
         document = {"kind": "credit_note", "number": "2026-00002", "total_cents": -1600, "refers_to": "2026-00001"}
         return order_envelope(kind, lang, **({"document": document} if kind == "credit_note.issued" else {}))
+    if kind == "certificate.issued":
+        return registration_envelope(kind, lang, status="attended", certificate_number="2027-0A1B2C3D")
     return registration_envelope(kind, lang)
 
 
@@ -311,7 +313,7 @@ def test_every_type_is_complete_in_english_and_french(kind, lang):
     assert f'<html lang="{lang}">' in html
     for rendered in (text, html, message["Subject"]):
         assert "None" not in rendered and "{{" not in rendered and "{%" not in rendered
-    assert ("event.ics" in attachments(message)) == (kind in EVENT_TYPES)
+    assert ("event.ics" in attachments(message)) == (kind in CALENDAR_TYPES)
 
 
 def test_template_folders_hold_the_same_files_for_each_language():

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from services.registration import exports, operations, staff
+from services.registration import certificates, exports, operations, staff
 from services.registration.backoffice import bp, role_required
 from services.registration.backoffice.i18n import gettext as _
 from services.registration.forms import EXTRA_FIELD_TYPES
@@ -220,7 +220,7 @@ def participants(slug: str) -> ResponseReturnValue:
     return render_template(
         "backoffice/participants.html", event=_with_counts(event), rows=rows, statuses=STATUSES,
         status=filters["status"] or "", q=filters["q"] or "", positions=positions, free=operations.free_seats(event),
-        formats=exports.FORMATS,
+        formats=exports.FORMATS, certificates_to_send=certificates.to_send(event),
     )
 
 
@@ -230,6 +230,21 @@ def export_participants(slug: str, format_: str) -> ResponseReturnValue:
     if format_ not in exports.FORMATS:
         abort(404)
     return exports.download(*_participants(slug, _filters()), format_)
+
+
+@bp.post("/events/<slug>/certificates")
+@role_required("events")
+def send_certificates(slug: str) -> ResponseReturnValue:
+    count = staff.issue_certificates(operations.get_event(slug, published_only=False))
+    db.session.commit()
+    flash(_("Certificates of attendance are on their way to {count} people.", count=count))
+    return redirect(url_for("backoffice.participants", slug=slug))
+
+
+@bp.get("/events/<slug>/registrations/<int:number>/certificate.pdf")
+@role_required("events")
+def certificate(slug: str, number: int) -> ResponseReturnValue:
+    return certificates.certificate_response(staff.registration_of(slug, number))
 
 
 @bp.post("/events/<slug>/registrations/<int:number>/<action>")

@@ -1,0 +1,98 @@
+"""Attendance certificates: a one-page PDF for each person checked in at an event.
+
+Staff send them once the event is over (`issue_certificates`: one `certificate.issued`
+message per attended registration not yet sent; the notify service emails the PDF, which it
+fetches from `GET /api/v1/certificates/<registration id>.pdf`). Registrants can also
+download theirs from their self-service link. The PDF is rendered again on each request
+from the registration: it holds nothing that changes once the person attended, and no
+file has to be stored (or erased).
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from babel.dates import format_date
+from flask import Response, render_template
+
+from services.registration.forms import pick
+from services.registration.models import ATTENDED, Event, Registration
+from services.registration.operations import registration_message
+from shared.db import db, utcnow
+from shared.errors import Conflict
+from shared.outbox import emit
+from shared.pdf import render_pdf
+
+#: certificate wording; other languages get the English one
+TEXTS = {
+    "en": {"title": "Certificate of attendance", "certify": "This is to certify that", "attended": "attended",
+           "issued": "Issued on {date}", "number": "Certificate no. {number}", "online": "online",
+           "signature": "For the European Forum for Urban Security"},
+    "fr": {"title": "Attestation de participation", "certify": "Nous certifions que", "attended": "a participé à",
+           "issued": "Délivrée le {date}", "number": "Attestation n° {number}", "online": "en ligne",
+           "signature": "Pour le Forum européen pour la sécurité urbaine"},
+}
+KINDS = {
+    "en": {"webconference": "Web conference", "academy": "Police academy", "assembly": "General assembly", "conference": "Conference"},
+    "fr": {"webconference": "Webconférence", "academy": "Académie de police", "assembly": "Assemblée générale", "conference": "Conférence"},
+}
+_BABEL_LOCALES = {"en": "en_GB"}
+
+
+def check_attended(registration: Registration) -> None:
+    if registration.status != ATTENDED:
+        raise Conflict("Only people checked in at the event get a certificate of attendance.",
+                       {"status": [f"Is {registration.status}."]})
+
+
+def certificate_number(registration: Registration) -> str:
+    return f"{registration.event.starts_at:%Y}-{registration.public_id[:8].upper()}"
+
+
+def certificate_pdf(registration: Registration) -> bytes:
+    """The certificate of `registration` (409 unless the person attended)."""
+    check_attended(registration)
+    event = registration.event
+    language = registration.language if registration.language in TEXTS else "en"
+    locale = _BABEL_LOCALES.get(language, language)
+    zone = ZoneInfo(event.timezone)
+    first, last = event.starts_at.astimezone(zone).date(), event.ends_at.astimezone(zone).date()
+    dates = format_date(first, "long", locale=locale)
+    if last != first:
+        dates = f"{dates} – {format_date(last, 'long', locale=locale)}"
+    html = render_template(
+        "certificate.html", lang=language, text=TEXTS[language], registration=registration,
+        event_title=pick(event.title, language), kind=KINDS[language][event.kind], dates=dates,
+        place=event.venue or TEXTS[language]["online"], number=certificate_number(registration),
+        issued=format_date(utcnow().date(), "long", locale=locale),
+    )
+    return render_pdf(html)
+
+
+def _unsent(event: Event) -> sa.Select:
+    return sa.select(Registration).where(Registration.event_id == event.id, Registration.status == ATTENDED,
+                                         Registration.certificate_sent_at.is_(None), Registration.anonymised_at.is_(None))
+
+
+def to_send(event: Event) -> int:
+    """How many people checked in at `event` have not had their certificate yet."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(_unsent(event).subquery())) or 0
+
+
+def issue_certificates(event: Event) -> int:
+    """Send their certificate to everyone checked in at `event` who has not had it yet."""
+    count = 0
+    for registration in db.session.scalars(_unsent(event)):
+        registration.certificate_sent_at = utcnow()
+        data = {**registration_message(registration), "certificate_number": certificate_number(registration)}
+        emit("certificate.issued", f"certificate.issued:{registration.public_id}", data)
+        count += 1
+    return count
+
+
+def certificate_response(registration: Registration) -> Response:
+    """The certificate as an HTTP answer (409 unless the person attended)."""
+    return Response(certificate_pdf(registration), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="certificate-{certificate_number(registration)}.pdf"',
+        "Cache-Control": "private, no-store",
+    })

@@ -1,9 +1,10 @@
 """Staff accounts and bearer tokens that work on every service.
 
-A token is the staff account's id and role signed with `SECRET_KEY` (itsdangerous), so
-every service checks it without asking another one. The account table lives in the
-registration database; `eupolnet staff create` writes it and prints the token. Rotating
-`SECRET_KEY` revokes every token (there is no per-token revocation list yet).
+A token is the staff account's id and role, signed with `SECRET_KEY` and timestamped
+(itsdangerous), so every service checks it without asking another one. It is accepted for
+`STAFF_TOKEN_DAYS` days; `eupolnet staff create` or `eupolnet staff token` prints a new
+one. The back office and the services mint short-lived ones for each call. Rotating
+`SECRET_KEY` revokes every token at once (there is no per-token revocation list).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app, g, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import UTCDateTime, db, utcnow
@@ -70,15 +71,22 @@ def save_staff_account(url: str, email: str, role: str, password: str | None = N
 
 
 def issue_token(account: StaffAccount, secret_key: str) -> str:
-    serializer = URLSafeSerializer(secret_key, salt=TOKEN_SALT)
+    serializer = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
     return serializer.dumps(
         {"id": account.id, "email": account.email, "role": account.role}
     )
 
 
-def read_token(token: str, secret_key: str) -> dict[str, Any] | None:
+class TokenExpired(Exception):
+    """A staff token that was valid once, signed longer ago than its lifetime."""
+
+
+def read_token(token: str, secret_key: str, max_age_seconds: int | None = None) -> dict[str, Any] | None:
+    """The token's data; None when it is not ours. Raises TokenExpired past `max_age_seconds`."""
     try:
-        data = URLSafeSerializer(secret_key, salt=TOKEN_SALT).loads(token)
+        data = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT).loads(token, max_age=max_age_seconds)
+    except SignatureExpired:
+        raise TokenExpired() from None
     except BadSignature:
         return None
     if not isinstance(data, dict) or data.get("role") not in ROLES:
@@ -92,7 +100,11 @@ def current_staff() -> Staff:
         return g.staff
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    data = read_token(token.strip(), current_app.config["SECRET_KEY"]) if scheme.lower() == "bearer" else None
+    lifetime = current_app.extensions["eupolnet_settings"].staff_token_days * 24 * 3600
+    try:
+        data = read_token(token.strip(), current_app.config["SECRET_KEY"], lifetime) if scheme.lower() == "bearer" else None
+    except TokenExpired:
+        raise ApiError("The staff token has expired: get a new one with `eupolnet staff token EMAIL`.", status=401) from None
     if data is None:
         raise ApiError("A valid staff token is required (Authorization: Bearer <token>).", status=401)
     g.staff = Staff(id=data["id"], email=data["email"], role=data["role"])

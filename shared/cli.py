@@ -53,7 +53,28 @@ def staff_create(email: str, role: str, password: str | None) -> None:
 
     settings = load_settings()
     account = save_staff_account(settings.database_url("registration"), email, role, password)
-    click.echo(f"Staff account {account.email} ({account.role}). API token:")
+    click.echo(f"Staff account {account.email} ({account.role}). API token, valid {settings.staff_token_days} days:")
+    click.echo(issue_token(account, settings.secret_key))
+
+
+@staff.command("token")
+@click.argument("email")
+def staff_token(email: str) -> None:
+    """Print a new API token for an existing staff account (on the last line)."""
+    from sqlalchemy.orm import Session
+
+    from shared.auth import StaffAccount, issue_token
+
+    settings = load_settings()
+    engine = sa.create_engine(settings.database_url("registration"))
+    try:
+        with Session(engine) as session:
+            account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
+    finally:
+        engine.dispose()
+    if account is None:
+        raise click.UsageError(f"No staff account {email}: create it with `eupolnet staff create`.")
+    click.echo(f"API token for {account.email} ({account.role}), valid {settings.staff_token_days} days:")
     click.echo(issue_token(account, settings.secret_key))
 
 

@@ -50,6 +50,8 @@ class Settings:
     embed_allowed_origins: tuple[str, ...] = ()
     consent_version: str = "2026-01"
     retention_days: int = 730
+    #: how long a staff API token is accepted
+    staff_token_days: int = 90
     reminder_hours: int = 24
     #: printed on invoices and credit notes, and sent in their Factur-X XML
     invoice_seller_siret: str = DEVELOPMENT_SIRET
@@ -104,6 +106,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         embed_allowed_origins=tuple(_list(environ.get("EMBED_ALLOWED_ORIGINS"))),
         consent_version=environ.get("CONSENT_VERSION") or "2026-01",
         retention_days=int(environ.get("RETENTION_DAYS") or 730),
+        staff_token_days=int(environ.get("STAFF_TOKEN_DAYS") or 90),
         reminder_hours=int(environ.get("REMINDER_HOURS") or 24),
         invoice_seller_siret=(environ.get("INVOICE_SELLER_SIRET") or DEVELOPMENT_SIRET).replace(" ", ""),
         invoice_vat_wording=environ.get("INVOICE_VAT_WORDING") or Settings.invoice_vat_wording,

@@ -70,3 +70,29 @@ def test_the_retention_job_runs_on_every_service(environ, databases, clean, monk
     result = CliRunner().invoke(main, ["anonymise"])
     assert result.exit_code == 0, result.output
     assert [line.split(":")[0] for line in result.output.splitlines()] == ["registration", "orders", "notify"]
+
+
+def test_a_staff_token_expires_after_staff_token_days(environ, databases, clean, monkeypatch, registration_app):
+    import time
+
+    from click.testing import CliRunner
+    from itsdangerous.timed import TimestampSigner
+
+    from shared.cli import main
+
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert CliRunner().invoke(main, ["staff", "create", "desk@efus.eu", "--role", "events"]).exit_code == 0
+    client = registration_app.test_client()
+    # a token signed 91 days ago (the default lifetime is 90 days)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 91 * 24 * 3600)
+    old = CliRunner().invoke(main, ["staff", "token", "desk@efus.eu"]).output.strip().splitlines()[-1]
+    monkeypatch.undo()
+    response = client.get("/api/v1/staff/me", headers={"Authorization": f"Bearer {old}"})
+    assert response.status_code == 401 and "expired" in response.json["message"]
+
+    result = CliRunner().invoke(main, ["staff", "token", "desk@efus.eu"], env=environ)
+    assert result.exit_code == 0 and "valid 90 days" in result.output
+    new = result.output.strip().splitlines()[-1]
+    assert client.get("/api/v1/staff/me", headers={"Authorization": f"Bearer {new}"}).json["email"] == "desk@efus.eu"
+    assert CliRunner().invoke(main, ["staff", "token", "nobody@efus.eu"], env=environ).exit_code != 0

@@ -158,6 +158,12 @@ def test_the_back_office_speaks_french(client, login, make_event):
     response = client.post("/staff/events/new", data={"csrf_token": csrf(page), "slug": "x"})
     assert "Veuillez corriger les champs signalés" in response.get_data(as_text=True)
     assert "Donnez au moins un titre en anglais ou en français." in response.get_data(as_text=True)
+    # the services' own refusals too, where their wording is fixed
+    for number in (1, 2, 3):
+        client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(number))
+    response = client.post("/staff/events/police-academy-lisbon/registrations/3/promote", data={"csrf_token": csrf(page)},
+                           follow_redirects=True)
+    assert "Ana3 Silva: L&#39;événement est complet" in response.get_data(as_text=True)
 
 
 def test_a_french_browser_gets_french_before_logging_in(client):

@@ -260,6 +260,17 @@ FRENCH: dict[str, str] = {
     "Not a valid URL.": "Adresse web non valide.",
     "Already used.": "Déjà utilisé.",
     "Shorter than minimum length 1.": "Ce champ est obligatoire.",
+    "The event is full: raise the capacity or demote someone first.":
+        "L'événement est complet : augmentez le nombre de places ou remettez quelqu'un en liste d'attente.",
+    "Only a waitlisted registration can be promoted.": "Seule une inscription en liste d'attente peut être confirmée.",
+    "Only a confirmed registration can be moved to the waiting list.": "Seule une inscription confirmée peut passer en liste d'attente.",
+    "An attended registration cannot be cancelled.": "Une inscription déjà présente ne peut pas être annulée.",
+    "The slug of an event cannot change (embedded forms use it).":
+        "Le nom d'adresse d'un événement ne peut pas changer (les formulaires intégrés l'utilisent).",
+    "Not enough copies are left.": "Il ne reste pas assez d'exemplaires.",
+    "Some fields are invalid.": "Certains champs ne sont pas valides.",
+    "Only people checked in at the event get a certificate of attendance.":
+        "Seules les personnes enregistrées à leur arrivée reçoivent une attestation de participation.",
     "Give at least an English or French title.": "Donnez au moins un titre en anglais ou en français.",
     "Must not be before starts_at.": "Ne peut pas précéder le début.",
     "Must not be before registration_opens_at.": "Ne peut pas précéder l'ouverture des inscriptions.",

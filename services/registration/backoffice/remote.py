@@ -51,7 +51,7 @@ def _api_message(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return _("The service answered {status}.", status=response.status_code)
-    message = body.get("message") or f"Error {response.status_code}"
+    message = _(body.get("message") or "") or _("The service answered {status}.", status=response.status_code)
     details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in (body.get("errors") or {}).items())
     return f"{message} {details}".strip()
 

@@ -64,7 +64,7 @@ def certificate_pdf(registration: Registration) -> bytes:
         "certificate.html", lang=language, text=TEXTS[language], registration=registration,
         event_title=pick(event.title, language), kind=KINDS[language][event.kind], dates=dates,
         place=event.venue or TEXTS[language]["online"], number=certificate_number(registration),
-        issued=format_date(utcnow().date(), "long", locale=locale),
+        issued=format_date((registration.certificate_sent_at or utcnow()).date(), "long", locale=locale),
     )
     return render_pdf(html)
 

@@ -474,9 +474,14 @@ def registration_for_token(token: str) -> Registration:
         public_id = _serializer().loads(token)
     except BadSignature:
         raise NotFound("This link is not valid.", {"token": ["Invalid or altered link."]}) from None
+    return registration_by_public_id(public_id, "token")
+
+
+def registration_by_public_id(public_id: str, field: str) -> Registration:
+    """The registration `public_id`; 404 naming `field` when it is unknown or anonymised."""
     registration = db.session.scalar(sa.select(Registration).where(Registration.public_id == public_id))
     if registration is None or registration.anonymised_at is not None:
-        raise NotFound("This registration no longer exists.", {"token": ["Unknown registration."]})
+        raise NotFound("This registration no longer exists.", {field: ["Unknown registration."]})
     return registration
 
 

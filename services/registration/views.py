@@ -197,10 +197,7 @@ def send_certificates(slug: str):
 @staff_required("events")
 def certificate_by_id(registration_id: str):
     """A certificate of attendance by registration id (what the notify service attaches)."""
-    registration = db.session.scalar(sa.select(Registration).where(Registration.public_id == registration_id))
-    if registration is None:
-        raise NotFound("No such registration.", {"registration_id": ["Unknown registration."]})
-    return certificates.certificate_response(registration)
+    return certificates.certificate_response(operations.registration_by_public_id(registration_id, "registration_id"))
 
 
 # --- staff: participants ---------------------------------------------------------------

@@ -9,13 +9,14 @@ one. The back office and the services mint short-lived ones for each call. Rotat
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import UTCDateTime, db, utcnow
 from shared.errors import ApiError
@@ -48,26 +49,38 @@ class Staff:
         return self.role == "admin" or self.role == role
 
 
-def save_staff_account(url: str, email: str, role: str, password: str | None = None) -> StaffAccount:
-    """Create the staff account `email` in the registration database at `url`, or update its
-    role (and password, when given)."""
-    from sqlalchemy.orm import Session
-    from werkzeug.security import generate_password_hash
-
+@contextmanager
+def _accounts_session(url: str) -> Iterator[Session]:
+    """A session on the registration database at `url`, for the command line."""
     engine = sa.create_engine(url)
     try:
         with Session(engine, expire_on_commit=False) as session:
-            account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.lower()))
-            if account is None:
-                account = StaffAccount(email=email.lower(), role=role)
-                session.add(account)
-            account.role = role
-            if password:
-                account.password_hash = generate_password_hash(password)
-            session.commit()
-            return account
+            yield session
     finally:
         engine.dispose()
+
+
+def find_staff_account(url: str, email: str) -> StaffAccount | None:
+    """The staff account `email` in the registration database at `url`."""
+    with _accounts_session(url) as session:
+        return session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
+
+
+def save_staff_account(url: str, email: str, role: str, password: str | None = None) -> StaffAccount:
+    """Create the staff account `email` in the registration database at `url`, or update its
+    role (and password, when given)."""
+    from werkzeug.security import generate_password_hash
+
+    with _accounts_session(url) as session:
+        account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.lower()))
+        if account is None:
+            account = StaffAccount(email=email.lower(), role=role)
+            session.add(account)
+        account.role = role
+        if password:
+            account.password_hash = generate_password_hash(password)
+        session.commit()
+        return account
 
 
 def issue_token(account: StaffAccount, secret_key: str) -> str:

@@ -61,17 +61,10 @@ def staff_create(email: str, role: str, password: str | None) -> None:
 @click.argument("email")
 def staff_token(email: str) -> None:
     """Print a new API token for an existing staff account (on the last line)."""
-    from sqlalchemy.orm import Session
-
-    from shared.auth import StaffAccount, issue_token
+    from shared.auth import find_staff_account, issue_token
 
     settings = load_settings()
-    engine = sa.create_engine(settings.database_url("registration"))
-    try:
-        with Session(engine) as session:
-            account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
-    finally:
-        engine.dispose()
+    account = find_staff_account(settings.database_url("registration"), email)
     if account is None:
         raise click.UsageError(f"No staff account {email}: create it with `eupolnet staff create`.")
     click.echo(f"API token for {account.email} ({account.role}), valid {settings.staff_token_days} days:")

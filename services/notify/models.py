@@ -38,6 +38,8 @@ class Delivery(db.Model):
     status: Mapped[str] = mapped_column(sa.String(10), default=QUEUED)
     #: the copy of the message (its id in the Redis queue) sending this email right now
     claimed_by: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    #: when that copy claimed it; after `operations.CLAIM_LEASE` another copy may take it over
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: SMTP conversations started for this email, across retries and resends
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

@@ -4,26 +4,32 @@
 message arrive, and at least once however workers crash:
 1. one INSERT ... ON CONFLICT DO UPDATE ... WHERE creates the `Delivery` row under the
    envelope's unique key already claimed for this copy of the message, or claims the
-   existing row if it is still queued and no other copy holds it; then it commits. A copy
-   that finds the row sent or failed stops, one that finds it held by another copy retries
-   later;
-2. the email goes to SMTP, no transaction open; then the outcome is recorded and the claim
-   let go, in one commit.
+   existing row if it is still queued and no other copy holds it (or the other copy's claim
+   is older than `CLAIM_LEASE`, so it is taken over); then it commits. A copy that finds the
+   row sent or failed stops, one that finds it held by another copy retries later;
+2. the email goes to SMTP, no transaction open; then, whatever happened (sent, refused,
+   temporary failure, or any other error), a `finally` records the outcome and lets the
+   claim go, in its own short transaction that is retried on its own when the database
+   drops the connection (`_settle`).
 The claim names the copy by its id in the Redis queue. When a worker dies, Dramatiq gives
 the messages it had taken back to the queue under their ids, so the very copy that held the
-claim comes back and sends; any other copy waits for it.
+claim comes back and sends; any other copy waits for it, or for the lease to run out.
 
 The one remaining duplicate window is between the SMTP server accepting an email (its 250
-reply to DATA) and the commit that records it as sent, a few milliseconds: a crash there,
-or a database that refuses that commit, leaves the row queued although the email went out,
-and the copy that comes back sends it again. SMTP has no idempotency token that could close
-it; the Message-ID, derived from the key, stays the same, so mail clients can tell. (Also
-outside our hands: a worker stuck for longer than Dramatiq's heartbeat timeout, 60 s, is
-taken for dead and its messages handed out again while it may still be sending.)
+reply to DATA) and the commit that records it as sent, a few milliseconds normally: a crash
+there, or a database that refuses that commit for longer than `_settle`'s retries (about
+15 s), leaves the row queued and claimed although the email went out, and it is sent again
+when the copy comes back or the lease has run out. SMTP has no idempotency token that could
+close it; the Message-ID, derived from the key, stays the same, so mail clients can tell.
+(Also outside our hands: a worker frozen for longer than Dramatiq's heartbeat timeout is
+taken for dead and its messages handed out again while it may still be sending; an attempt
+that takes longer than `CLAIM_LEASE`, twenty times the SMTP timeout, is taken over.)
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 import uuid
 from email.message import EmailMessage
 from typing import Any
@@ -40,6 +46,13 @@ from shared.db import db, dialect_insert, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.outbox import OutboxMessage
 from shared.web import settings
+
+log = logging.getLogger(__name__)
+
+#: how long a claim holds: longer than any SMTP conversation (each step has a 30 s timeout)
+CLAIM_LEASE = dt.timedelta(minutes=10)
+#: pauses between the tries of recording an outcome when the database connection fails
+SETTLE_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 #: what stands for the recipient of an erased or expired delivery
 ERASED = "erased"
@@ -106,14 +119,17 @@ def deliver(envelope: dict[str, Any], claimant: str) -> None:
     db.session.commit()
     if message is None:
         return _settle(key, claimant, FAILED, problem)
+    status, error = QUEUED, "interrupted before the SMTP server answered"
     try:
         smtp.deliver(message, smtp_settings())
+        status, error = SENT, None
     except smtp.PermanentDeliveryError as exc:
-        return _settle(key, claimant, FAILED, str(exc))
+        status, error = FAILED, str(exc)
     except smtp.TemporaryDeliveryError as exc:
-        _settle(key, claimant, QUEUED, str(exc))
+        error = str(exc)
         raise
-    _settle(key, claimant, SENT, None)
+    finally:
+        _settle(key, claimant, status, error)
 
 
 def give_up(envelope: dict[str, Any], retries: int) -> None:
@@ -122,7 +138,7 @@ def give_up(envelope: dict[str, Any], retries: int) -> None:
     db.session.execute(_new_delivery(envelope, None).on_conflict_do_nothing(index_elements=["idempotency_key"]))
     error = sa.func.coalesce(Delivery.last_error, "unknown")
     db.session.execute(_update(key, QUEUED).values(
-        status=FAILED, claimed_by=None, last_error=sa.literal(f"gave up after {retries} retries; last error: ") + error,
+        status=FAILED, claimed_by=None, claimed_at=None, last_error=sa.literal(f"gave up after {retries} retries; last error: ") + error,
     ))
     db.session.commit()
 
@@ -144,15 +160,18 @@ def _new_delivery(envelope: dict[str, Any], message: EmailMessage | None, **valu
 
 def _claim(envelope: dict[str, Any], message: EmailMessage | None, claimant: str) -> bool:
     """Create the delivery claimed by `claimant`, or claim the existing one if it is queued
-    and no other copy holds it: one statement. Counts an attempt when there is an email to send."""
+    and no other copy holds it, or the other copy's lease ran out: one statement. Counts an
+    attempt when there is an email to send."""
     attempt = int(message is not None)
+    now = utcnow()
     claimed = db.session.execute(
-        _new_delivery(envelope, message, claimed_by=claimant, attempts=attempt).on_conflict_do_update(
+        _new_delivery(envelope, message, claimed_by=claimant, claimed_at=now, attempts=attempt).on_conflict_do_update(
             index_elements=["idempotency_key"],
-            set_={"claimed_by": claimant, "attempts": Delivery.attempts + attempt},
-            where=sa.and_(
-                Delivery.status == QUEUED, sa.or_(Delivery.claimed_by.is_(None), Delivery.claimed_by == claimant)
-            ),
+            set_={"claimed_by": claimant, "claimed_at": now, "attempts": Delivery.attempts + attempt},
+            where=sa.and_(Delivery.status == QUEUED, sa.or_(
+                Delivery.claimed_by.is_(None), Delivery.claimed_by == claimant,
+                Delivery.claimed_at.is_(None), Delivery.claimed_at < now - CLAIM_LEASE,
+            )),
         ).returning(Delivery.id)
     )
     return claimed.first() is not None
@@ -163,15 +182,31 @@ def _update(key: str, status: str) -> sa.Update:
 
 
 def _settle(key: str, claimant: str, status: str, error: str | None) -> None:
-    """Record the outcome of `claimant`'s attempt and let the delivery go. Commits."""
-    values: dict[str, Any] = {"status": status, "last_error": error, "claimed_by": None}
+    """Record the outcome of `claimant`'s attempt and let the delivery go, in a transaction
+    of its own. Commits.
+
+    A dropped database connection (restart, failover, a terminated backend) is retried on
+    a new connection; only when every try fails does the error propagate, the claim staying
+    until its lease runs out.
+    """
+    values: dict[str, Any] = {"status": status, "last_error": error, "claimed_by": None, "claimed_at": None}
     if status == SENT:
         values["sent_at"] = utcnow()
-    db.session.execute(
+    statement = (
         sa.update(Delivery.__table__).where(Delivery.idempotency_key == key, Delivery.claimed_by == claimant)
         .values(**values)
     )
-    db.session.commit()
+    for pause in (*SETTLE_PAUSES, None):
+        try:
+            db.session.execute(statement)
+            db.session.commit()
+            return
+        except sa.exc.DBAPIError as exc:
+            db.session.rollback()
+            if pause is None or not (exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError)):
+                raise
+            log.warning("recording %s as %s: %s; trying again in %.1f s", key, status, exc.orig, pause)
+            time.sleep(pause)
 
 
 # --- documents from the orders service -------------------------------------------------
@@ -254,7 +289,7 @@ def resend(staff: Staff, delivery_id: int) -> Delivery:
     if delivery.status != FAILED:
         raise Conflict(f"Only a failed delivery can be resent (this one is {delivery.status}).",
                        {"status": [f"Is {delivery.status}."]})
-    delivery.status, delivery.claimed_by = QUEUED, None
+    delivery.status, delivery.claimed_by, delivery.claimed_at = QUEUED, None, None
     db.session.add(OutboxMessage(
         id=uuid.uuid4().hex,
         message_type=delivery.message_type,

@@ -1,20 +1,88 @@
-"""Validation pieces both services' marshmallow schemas use."""
+"""Validation pieces every service's marshmallow schemas use."""
 from __future__ import annotations
 
+import re
+from typing import Any, Mapping
+
 import pycountry
-from marshmallow import RAISE, Schema, ValidationError, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from shared.contracts.registration import LANGUAGES
 
 #: URL-friendly identifiers of events and publications
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Lower-case letters, digits and dashes.")
 
+#: Characters no text we store may hold: NUL and the other C0 controls except tab, line
+#: feed and carriage return (a textarea sends those), DEL, and lone UTF-16 surrogates (JSON
+#: can spell them, no database or spreadsheet can store them).
+FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+FORBIDDEN_MESSAGE = "Contains a control character or an invalid one (NUL, lone surrogate…)."
+#: characters of one line of text: line breaks and tabs belong in multi-line fields only
+LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029]")
+#: the largest id a path or query may name (the databases' 32-bit integer keys)
+MAX_ID = 2**31 - 1
+
+
+def forbidden_text(data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Where `data` (JSON-like: dicts, lists, strings) holds a forbidden character:
+    `{"answers.diet": [message]}`, the field of a faulty key being its parent's. Empty when
+    all is well. Iterative, so any depth of nesting is walked without recursion."""
+    errors: dict[str, list[str]] = {}
+    stack: list[tuple[str, Any]] = [(prefix, data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if FORBIDDEN_CHARACTERS.search(value):
+                errors[path or "body"] = [FORBIDDEN_MESSAGE]
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                key = str(key)
+                if FORBIDDEN_CHARACTERS.search(key):
+                    errors[path or "body"] = [FORBIDDEN_MESSAGE]
+                    continue
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+    return errors
+
 
 class StrictSchema(Schema):
-    """Unknown fields are an error that names them, never silently dropped."""
+    """Unknown fields are an error that names them, never silently dropped; no text holds
+    a forbidden character (FORBIDDEN_CHARACTERS), whatever field or depth it is in."""
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _refuse_forbidden_text(self, data: Any, **kwargs: Any) -> Any:
+        errors = forbidden_text(data)
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+#: a required text must say something: documents and lists print it
+NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
+
+
+def one_line(value: str | None) -> None:
+    """Validator: a name, a city… is one line of text."""
+    if value is not None and LINE_BREAKS.search(value):
+        raise ValidationError("Must be one line, without tabs or line breaks.")
+
+
+class Email(fields.Email):
+    """An email address; the spaces pasted around it are trimmed, not refused."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data, **kwargs)
+
+
+class Id(fields.Integer):
+    """A record's id in a query (a path uses the `int` URL converter of shared.web)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def is_country_code(code: str) -> bool:

@@ -7,11 +7,13 @@ import redis
 from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
+from werkzeug.routing import IntegerConverter
 
 from shared import audit
 from shared.config import Settings, load_settings
 from shared.db import db, engine_options, ping
 from shared.errors import ApiError, error_response, register_error_handlers
+from shared.schemas import FORBIDDEN_CHARACTERS, FORBIDDEN_MESSAGE, MAX_ID
 
 #: Bodies larger than this are refused with 413 before any parsing.
 MAX_BODY_BYTES = 64 * 1024
@@ -30,6 +32,7 @@ def create_service_app(
     """Build a service's app: `name` selects its database URL, port and OpenAPI title."""
     config = config or load_settings()
     app = Flask(import_name or f"services.{name}")
+    app.url_map.converters["int"] = IdConverter
     url = config.database_url(name)
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -50,10 +53,40 @@ def create_service_app(
     for blueprint in (*blueprints, audit.blp):
         api.register_blueprint(blueprint)
     register_error_handlers(app)
+    app.before_request(_refuse_forbidden_text)
     app.before_request(_require_json_body)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/readyz", "readyz", _readyz)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every service's routes: a record id, 1 to MAX_ID. A larger number matches
+    no route (404) instead of overflowing the database's integer."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002  (werkzeug's name)
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def _refuse_forbidden_text() -> ResponseReturnValue | None:
+    """A path segment, query parameter or form field with a forbidden character (see
+    shared.schemas) is refused before any view runs: 404 for a path, 422 otherwise, naming
+    it. (JSON bodies are checked by every StrictSchema.)"""
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and FORBIDDEN_CHARACTERS.search(value):
+            return error_response(404, "Nothing is found at this address.", {name: [FORBIDDEN_MESSAGE]})
+    sources = (request.args, request.form) if request.method == "POST" else (request.args,)
+    errors = {
+        name: [FORBIDDEN_MESSAGE]
+        for source in sources
+        for name, value in source.items(multi=True)
+        if FORBIDDEN_CHARACTERS.search(name) or FORBIDDEN_CHARACTERS.search(value)
+    }
+    if errors:
+        return error_response(422, "Some fields are invalid.", errors)
+    return None
 
 
 def _require_json_body() -> ResponseReturnValue | None:
@@ -67,7 +100,11 @@ def _require_json_body() -> ResponseReturnValue | None:
         return None
     if request.mimetype != "application/json":
         return error_response(415, "Send a JSON body (Content-Type: application/json).", {"body": ["Expected application/json."]})
-    if request.get_json(silent=True) is None:
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        return error_response(400, "The body's JSON is nested too deeply.", {"body": ["Nested too deeply."]})
+    if body is None:
         return error_response(400, "The body is not valid JSON.", {"body": ["Malformed JSON."]})
     return None
 

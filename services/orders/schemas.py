@@ -5,13 +5,11 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from services.orders.models import CHANNELS, FREE_COPIES_PER_MEMBER, STATUSES, UNVERIFIED, VERIFIED
 from shared.contracts.registration import LANGUAGES
-from shared.schemas import SLUG, StrictSchema, country_code, titles
+from shared.schemas import NOT_BLANK, SLUG, Email, Id, StrictSchema, country_code, one_line, titles
 
 #: more copies than this in one line is a typing error, not an order
 MAX_COPIES = 1000
 MAX_LINES = 20
-#: a required text must say something: documents print it
-NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
 
 
 class PublicationIn(StrictSchema):
@@ -45,15 +43,16 @@ class OrderIn(StrictSchema):
     """The seed's order form, plus the language and, for staff entry, the channel."""
 
     lines = fields.List(fields.Nested(OrderLineIn), required=True, validate=validate.Length(min=1, max=MAX_LINES))
-    first_name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NOT_BLANK])
-    last_name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NOT_BLANK])
-    occupation = fields.String(allow_none=True, validate=validate.Length(max=200))
-    organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
+    first_name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NOT_BLANK, one_line])
+    last_name = fields.String(required=True, validate=[validate.Length(min=1, max=100), NOT_BLANK, one_line])
+    occupation = fields.String(allow_none=True, validate=[validate.Length(max=200), one_line])
+    organisation = fields.String(allow_none=True, validate=[validate.Length(max=200), one_line])
+    #: several lines (a textarea)
     address = fields.String(required=True, validate=[validate.Length(min=1, max=500), NOT_BLANK])
-    city = fields.String(required=True, validate=[validate.Length(min=1, max=100), NOT_BLANK])
-    postcode = fields.String(required=True, validate=[validate.Length(min=1, max=20), NOT_BLANK])
+    city = fields.String(required=True, validate=[validate.Length(min=1, max=100), NOT_BLANK, one_line])
+    postcode = fields.String(required=True, validate=[validate.Length(min=1, max=20), NOT_BLANK, one_line])
     country = fields.String(required=True, validate=country_code)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = Email(required=True, validate=validate.Length(max=254))
     telephone = fields.String(
         allow_none=True,
         validate=[validate.Length(max=40), validate.Regexp(r"^\+?[0-9 ().\-]*$", error="Digits, spaces and + ( ) . - only.")],
@@ -165,4 +164,4 @@ class FreeCopiesOut(Schema):
 
 
 class FreeCopiesQuery(StrictSchema):
-    member_organisation_id = fields.Integer()
+    member_organisation_id = Id()

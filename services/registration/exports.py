@@ -7,6 +7,7 @@ from typing import Iterable
 
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from services.registration.models import Event, Registration
 
@@ -36,11 +37,22 @@ def _rows(event: Event, registrations: Iterable[Registration]) -> Iterable[list]
         ] + [_cell(registration.answers.get(field["name"], "")) for field in event.extra_fields or []]
 
 
+#: what a spreadsheet reads as the start of a formula, also after a tab or carriage return
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
     """Neutralise spreadsheet formulas typed into a form (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _xlsx_cell(value: object) -> object:
+    """A neutralised cell without the control characters an XLSX file cannot hold (rows
+    stored before they were refused at the door must not break the download)."""
+    value = _cell(value)
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def participants_csv(event: Event, registrations: Iterable[Registration]) -> str:
@@ -57,7 +69,7 @@ def participants_xlsx(event: Event, registrations: Iterable[Registration]) -> by
     sheet = workbook.create_sheet(title="Participants")
     sheet.append(_columns(event))
     for row in _rows(event, registrations):
-        sheet.append([_cell(value) for value in row])
+        sheet.append([_xlsx_cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -6,10 +6,12 @@ import io
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.registration.models import MemberAddress, MemberDomain, MemberOrganisation
 from shared.db import db
-from shared.schemas import is_country_code
+from shared.errors import Conflict
+from shared.schemas import FORBIDDEN_CHARACTERS, is_country_code
 
 CSV_COLUMNS = ("name", "country", "domains")
 
@@ -74,20 +76,37 @@ class ImportReport:
         return {"created": self.created, "updated": self.updated, "errors": errors}
 
 
+def _refuse_taken(column: InstrumentedAttribute[str], values: set[str], name: str, field: str) -> None:
+    """409 naming `field` when one of `values` belongs to another organisation than `name`
+    (the unique constraint would otherwise fail the whole transaction)."""
+    if not values:
+        return
+    owners = db.session.execute(
+        sa.select(column, MemberOrganisation.name).join_from(column.class_, MemberOrganisation)
+        .where(column.in_(values), MemberOrganisation.name != name)
+    ).all()
+    if owners:
+        raise Conflict("Another member organisation already has this.",
+                       {field: [f"'{value}' already belongs to '{owner}'." for value, owner in sorted(owners)]})
+
+
 def save_organisation(name: str, country: str, domains: list[str], addresses: list[str] | None = None) -> tuple[MemberOrganisation, bool]:
-    """Create or update the organisation called `name`; returns it and whether it is new."""
+    """Create or update the organisation called `name`; returns it and whether it is new.
+    A domain or address of another organisation is a Conflict naming `domains` or `addresses`."""
+    wanted = {normalise_domain(domain) for domain in domains if domain.strip()}
+    wanted_addresses = {address.strip().lower() for address in addresses or [] if address.strip()}
+    _refuse_taken(MemberDomain.domain, wanted, name, "domains")
+    _refuse_taken(MemberAddress.email, wanted_addresses, name, "addresses")
     organisation = db.session.scalar(sa.select(MemberOrganisation).where(MemberOrganisation.name == name))
     created = organisation is None
     if created:
         organisation = MemberOrganisation(name=name, country=country.upper(), active=True)
         db.session.add(organisation)
     organisation.country = country.upper()
-    wanted = {normalise_domain(domain) for domain in domains if domain.strip()}
     organisation.domains = [d for d in organisation.domains if d.domain in wanted] + [
         MemberDomain(domain=domain) for domain in sorted(wanted - {d.domain for d in organisation.domains})
     ]
     if addresses is not None:
-        wanted_addresses = {address.strip().lower() for address in addresses if address.strip()}
         organisation.addresses = [a for a in organisation.addresses if a.email in wanted_addresses] + [
             MemberAddress(email=email) for email in sorted(wanted_addresses - {a.email for a in organisation.addresses})
         ]
@@ -114,6 +133,8 @@ def import_csv(text: str, dry_run: bool = False) -> ImportReport:
         country = (row.get("country") or "").strip().upper()
         domains = [normalise_domain(d) for d in (row.get("domains") or "").split(";") if d.strip()]
         problems = []
+        if any(FORBIDDEN_CHARACTERS.search(value or "") for value in row.values() if isinstance(value, str)):
+            problems.append("holds a control character or an invalid one")
         if not name:
             problems.append("name is empty")
         if not is_country_code(country):

@@ -13,7 +13,7 @@ from services.registration.forms import clean_answers
 from services.registration.models import EVENT_KINDS, STATUSES, Event
 from shared.contracts.registration import LANGUAGES
 from shared.db import db
-from shared.schemas import SLUG, StrictSchema, country_code, texts, titles
+from shared.schemas import NOT_BLANK, SLUG, Email, StrictSchema, country_code, one_line, texts, titles
 
 TIMEZONES = frozenset(available_timezones())
 
@@ -103,13 +103,17 @@ class FormQuery(StrictSchema):
     lang = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
 
 
+#: the person's name as lists, badges and certificates print it
+NAME = [validate.Length(min=1, max=100), NOT_BLANK, one_line]
+
+
 class RegistrationIn(StrictSchema):
-    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
-    position = fields.String(allow_none=True, validate=validate.Length(max=200))
-    city = fields.String(allow_none=True, validate=validate.Length(max=100))
+    first_name = fields.String(required=True, validate=NAME)
+    last_name = fields.String(required=True, validate=NAME)
+    email = Email(required=True, validate=validate.Length(max=254))
+    organisation = fields.String(allow_none=True, validate=[validate.Length(max=200), one_line])
+    position = fields.String(allow_none=True, validate=[validate.Length(max=200), one_line])
+    city = fields.String(allow_none=True, validate=[validate.Length(max=100), one_line])
     country = fields.String(allow_none=True, validate=country_code)
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
     consent = fields.Boolean(required=True, validate=validate.Equal(True, error="Consent is required to register."))
@@ -133,11 +137,11 @@ class RegistrationIn(StrictSchema):
 
 
 class RegistrationPatch(StrictSchema):
-    first_name = fields.String(validate=validate.Length(min=1, max=100))
-    last_name = fields.String(validate=validate.Length(min=1, max=100))
-    organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
-    position = fields.String(allow_none=True, validate=validate.Length(max=200))
-    city = fields.String(allow_none=True, validate=validate.Length(max=100))
+    first_name = fields.String(validate=NAME)
+    last_name = fields.String(validate=NAME)
+    organisation = fields.String(allow_none=True, validate=[validate.Length(max=200), one_line])
+    position = fields.String(allow_none=True, validate=[validate.Length(max=200), one_line])
+    city = fields.String(allow_none=True, validate=[validate.Length(max=100), one_line])
     country = fields.String(allow_none=True, validate=country_code)
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=50)))
@@ -201,10 +205,10 @@ class MessageIn(StrictSchema):
 
 
 class MemberIn(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK, one_line])
     country = fields.String(required=True, validate=country_code)
     domains = fields.List(fields.String(validate=validate.Length(min=3, max=253)), load_default=list)
-    addresses = fields.List(fields.Email(), load_default=list)
+    addresses = fields.List(Email(), load_default=list)
 
 
 class MemberOut(Schema):
@@ -217,7 +221,7 @@ class MemberOut(Schema):
 
 
 class LookupQuery(StrictSchema):
-    email = fields.Email(required=True)
+    email = Email(required=True)
 
 
 class LookupOut(Schema):

@@ -1,10 +1,18 @@
 """Staff accounts and bearer tokens that work on every service.
 
-A token is the staff account's id and role, signed with `SECRET_KEY` and timestamped
-(itsdangerous), so every service checks it without asking another one. It is accepted for
-`STAFF_TOKEN_DAYS` days; `eupolnet staff create` or `eupolnet staff token` prints a new
-one. The back office and the services mint short-lived ones for each call. Rotating
-`SECRET_KEY` revokes every token at once (there is no per-token revocation list).
+A token is the staff account's id and token version, signed with `SECRET_KEY` and
+timestamped (itsdangerous). It is accepted for `STAFF_TOKEN_DAYS` days, and only while the
+account exists, is active and still has that token version: the rights are the account's
+as they are now, read on every request. The registration service, which owns the accounts,
+reads them from its database; the orders and notify services ask it
+(`GET /api/v1/staff/me`). Changing an account's role, `eupolnet staff revoke` and
+`eupolnet staff deactivate` raise the version, so every older token of the account ends
+at once; rotating `SECRET_KEY` is never needed for that (it would also end every
+self-service link already emailed). `eupolnet staff create` or `eupolnet staff token`
+prints a new token.
+
+Services calling each other on their own behalf (the notify service fetching a PDF) use a
+service token instead: signed with another salt, valid for SERVICE_TOKEN_SECONDS.
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+import requests
 import sqlalchemy as sa
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -23,6 +32,13 @@ from shared.errors import ApiError
 
 ROLES = ("admin", "events", "publications")
 TOKEN_SALT = "eupolnet-staff-token"
+SERVICE_TOKEN_SALT = "eupolnet-service-token"
+SERVICE_TOKEN_SECONDS = 300
+#: the service that owns the staff accounts; the others ask it
+ACCOUNTS_SERVICE = "registration"
+#: seconds to connect to, and to read from, the accounts service
+ACCOUNTS_TIMEOUT = (2, 5)
+REVOKED = "This staff token no longer grants access (account changed, revoked or removed): get a new one."
 
 
 class StaffAccount(db.Model):
@@ -34,6 +50,21 @@ class StaffAccount(db.Model):
     role: Mapped[str] = mapped_column(sa.String(20))
     #: werkzeug password hash for the back office; API access only needs the token
     password_hash: Mapped[str | None] = mapped_column(sa.String(300), nullable=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime(), default=utcnow)
+    #: an inactive account's tokens and sessions are refused
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: in every token issued; raising it ends the account's older tokens
+    token_version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+class StaffSession(db.Model):
+    """A back-office login; logging out deletes it, so a copied cookie stops working."""
+
+    __tablename__ = "staff_session"
+
+    #: SHA-256 of the random id in the session cookie (a database leak opens no session)
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_account.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -66,28 +97,64 @@ def find_staff_account(url: str, email: str) -> StaffAccount | None:
         return session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
 
 
+def _end_sessions(session: Session, account: StaffAccount) -> None:
+    session.execute(sa.delete(StaffSession).where(StaffSession.account_id == account.id))
+
+
 def save_staff_account(url: str, email: str, role: str, password: str | None = None) -> StaffAccount:
     """Create the staff account `email` in the registration database at `url`, or update its
-    role (and password, when given)."""
+    role (and password, when given) and make it active. A new role ends the account's older
+    tokens; a new password ends its back-office sessions."""
     from werkzeug.security import generate_password_hash
 
     with _accounts_session(url) as session:
-        account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.lower()))
+        account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
         if account is None:
-            account = StaffAccount(email=email.lower(), role=role)
+            account = StaffAccount(email=email.strip().lower(), role=role, token_version=1)
             session.add(account)
+        elif account.role != role:
+            account.token_version += 1
         account.role = role
+        account.active = True
         if password:
             account.password_hash = generate_password_hash(password)
+            _end_sessions(session, account)
+        session.commit()
+        return account
+
+
+def revoke_staff_account(url: str, email: str, deactivate: bool = False) -> StaffAccount | None:
+    """End every token and back-office session of the staff account `email` (None when there
+    is no such account); `deactivate` also refuses new ones until `save_staff_account`."""
+    with _accounts_session(url) as session:
+        account = session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
+        if account is None:
+            return None
+        account.token_version += 1
+        if deactivate:
+            account.active = False
+        _end_sessions(session, account)
         session.commit()
         return account
 
 
 def issue_token(account: StaffAccount, secret_key: str) -> str:
     serializer = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
-    return serializer.dumps(
-        {"id": account.id, "email": account.email, "role": account.role}
-    )
+    return serializer.dumps({"id": account.id, "v": account.token_version})
+
+
+def issue_service_token(service: str, secret_key: str) -> str:
+    """A token with which `service` calls the other services on its own behalf (as admin)."""
+    return URLSafeTimedSerializer(secret_key, salt=SERVICE_TOKEN_SALT).dumps({"service": service})
+
+
+def read_service_token(token: str, secret_key: str) -> str | None:
+    """The calling service's name; None for anything else, or one older than SERVICE_TOKEN_SECONDS."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=SERVICE_TOKEN_SALT).loads(token, max_age=SERVICE_TOKEN_SECONDS)
+    except BadSignature:
+        return None
+    return data.get("service") if isinstance(data, dict) and isinstance(data.get("service"), str) else None
 
 
 class TokenExpired(Exception):
@@ -95,33 +162,63 @@ class TokenExpired(Exception):
 
 
 def read_token(token: str, secret_key: str, max_age_seconds: int | None = None) -> dict[str, Any] | None:
-    """The token's data; None when it is not ours. Raises TokenExpired past `max_age_seconds`."""
+    """The token's data (`id`, `v`); None when it is not ours. Raises TokenExpired past
+    `max_age_seconds`. Whether its account still accepts it is `current_staff`'s check."""
     try:
         data = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT).loads(token, max_age=max_age_seconds)
     except SignatureExpired:
         raise TokenExpired() from None
     except BadSignature:
         return None
-    if not isinstance(data, dict) or data.get("role") not in ROLES:
+    if not isinstance(data, dict) or not all(isinstance(data.get(key), int) for key in ("id", "v")):
         return None
     return data
 
 
 def current_staff() -> Staff:
-    """The authenticated staff member of this request; 401 when there is none."""
+    """The authenticated staff member of this request, with the account's current role;
+    401 when there is none or its token no longer counts."""
     if "staff" in g:
         return g.staff
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    lifetime = current_app.extensions["eupolnet_settings"].staff_token_days * 24 * 3600
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    settings = current_app.extensions["eupolnet_settings"]
     try:
-        data = read_token(token.strip(), current_app.config["SECRET_KEY"], lifetime) if scheme.lower() == "bearer" else None
+        data = read_token(token, settings.secret_key, settings.staff_token_days * 24 * 3600) if token else None
     except TokenExpired:
         raise ApiError("The staff token has expired: get a new one with `eupolnet staff token EMAIL`.", status=401) from None
-    if data is None:
+    if data is not None:
+        g.staff = _account_staff(data) if current_app.extensions["eupolnet_service"] == ACCOUNTS_SERVICE else _ask_accounts(token)
+        return g.staff
+    service = read_service_token(token, settings.secret_key) if token else None
+    if service is None:
         raise ApiError("A valid staff token is required (Authorization: Bearer <token>).", status=401)
-    g.staff = Staff(id=data["id"], email=data["email"], role=data["role"])
+    g.staff = Staff(id=0, email=f"{service}@service", role="admin")
     return g.staff
+
+
+def _account_staff(data: dict[str, Any]) -> Staff:
+    """The account behind a token's data, as it is now (in the accounts service)."""
+    account = db.session.get(StaffAccount, data["id"])
+    if account is None or not account.active or account.token_version != data["v"]:
+        raise ApiError(REVOKED, status=401)
+    return Staff(id=account.id, email=account.email, role=account.role)
+
+
+def _ask_accounts(token: str) -> Staff:
+    """The account behind `token`, as the accounts service says it is now."""
+    url = f"{current_app.extensions['eupolnet_settings'].service_url(ACCOUNTS_SERVICE)}/api/v1/staff/me"
+    try:
+        response = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=ACCOUNTS_TIMEOUT)
+        body = response.json()
+    except (requests.RequestException, ValueError):
+        response, body = None, None
+    if response is not None and response.status_code == 401 and isinstance(body, dict):
+        raise ApiError(body.get("message") or REVOKED, status=401)
+    if response is None or response.status_code != 200 or not isinstance(body, dict) or body.get("role") not in ROLES:
+        raise ApiError("Staff tokens cannot be checked right now: the registration service does not answer.", status=503)
+    return Staff(id=body["id"], email=body["email"], role=body["role"])
 
 
 def staff_required(role: str) -> Callable:

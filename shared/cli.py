@@ -65,10 +65,33 @@ def staff_token(email: str) -> None:
 
     settings = load_settings()
     account = find_staff_account(settings.database_url("registration"), email)
-    if account is None:
-        raise click.UsageError(f"No staff account {email}: create it with `eupolnet staff create`.")
+    if account is None or not account.active:
+        raise click.UsageError(f"No active staff account {email}: create it with `eupolnet staff create`.")
     click.echo(f"API token for {account.email} ({account.role}), valid {settings.staff_token_days} days:")
     click.echo(issue_token(account, settings.secret_key))
+
+
+@staff.command("revoke")
+@click.argument("email")
+def staff_revoke(email: str) -> None:
+    """End every API token and back-office session of a staff account at once."""
+    _revoke(email, deactivate=False)
+
+
+@staff.command("deactivate")
+@click.argument("email")
+def staff_deactivate(email: str) -> None:
+    """Revoke a staff account and refuse it until `eupolnet staff create` makes it active again."""
+    _revoke(email, deactivate=True)
+
+
+def _revoke(email: str, deactivate: bool) -> None:
+    from shared.auth import revoke_staff_account
+
+    account = revoke_staff_account(load_settings().database_url("registration"), email, deactivate)
+    if account is None:
+        raise click.UsageError(f"No staff account {email}.")
+    click.echo(f"Staff account {account.email}: every token and session ended" + ("; deactivated." if deactivate else "."))
 
 
 @main.command()

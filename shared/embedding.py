@@ -1,5 +1,6 @@
 """Other websites embed our forms: CORS for the routes the embedded widget calls, and a
-per-client rate limit on the submissions.
+per-client rate limit on the submissions (the same limiter serves `rate_limit`: the member
+lookup, the back-office login).
 
 Only the origins listed in `EMBED_ALLOWED_ORIGINS` get `Access-Control-Allow-Origin`, so a
 page elsewhere can neither read the form description nor send the JSON submission (its
@@ -16,7 +17,7 @@ limited.
 from __future__ import annotations
 
 import ipaddress
-from typing import Mapping
+from typing import Any, Mapping
 
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
@@ -67,8 +68,21 @@ def init_embedding(app: Flask) -> Flask:
         headers_enabled=True,
     )
     limiter.init_app(app)
+    app.extensions["eupolnet_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
     return app
+
+
+def rate_limit(app: Flask, endpoint: str, limits: str, **options: Any) -> None:
+    """Limit the view `endpoint` of `app` (after `init_embedding`) with its limiter: Flask-Limiter's
+    `limit` options, per client address unless `key_func` says otherwise."""
+    limiter: Limiter = app.extensions["eupolnet_limiter"]
+    app.view_functions[endpoint] = limiter.limit(limits, **options)(app.view_functions[endpoint])
+
+
+def local_without_proxy() -> bool:
+    """A caller on this machine that came through no proxy (another service, a script)."""
+    return _on_this_machine(request.remote_addr or "") and "X-Forwarded-For" not in request.headers
 
 
 def allowed_origin() -> str | None:
@@ -101,8 +115,7 @@ def _limited(routes: Mapping[str, tuple[str, ...]]) -> bool:
     """Submissions are limited, except those of local callers that came through no proxy."""
     if request.method != "POST" or "POST" not in routes.get(_rule() or "", ()):
         return False
-    local_without_proxy = _on_this_machine(request.remote_addr or "") and "X-Forwarded-For" not in request.headers
-    return not local_without_proxy
+    return not local_without_proxy()
 
 
 def _cors_methods(routes: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from services.notify import reminders, smtp
 from services.notify.emails import EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
 from services.notify.models import FAILED, QUEUED, SENT, Delivery, Registrant, ScheduledEvent
-from shared.auth import Staff, StaffAccount, issue_token
+from shared.auth import Staff, issue_service_token
 from shared.db import db, dialect_insert, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.outbox import OutboxMessage
@@ -61,8 +61,6 @@ ERASED = "erased"
 ROLE_OF_TYPES = {"events": EVENT_TYPES, "publications": ORDER_TYPES}
 #: seconds to connect to, and to read from, the orders service
 DOCUMENT_TIMEOUT = (5, 30)
-#: how the notify service appears in staff tokens; id 0 is never a stored account
-SERVICE_ACCOUNT = {"id": 0, "email": "notify@service", "role": "admin"}
 
 
 class DocumentUnavailable(Exception):
@@ -212,8 +210,8 @@ def _settle(key: str, claimant: str, status: str, error: str | None) -> None:
 # --- documents from the orders service -------------------------------------------------
 
 def service_token() -> str:
-    """A staff token with which the notify service itself calls the other services."""
-    return issue_token(StaffAccount(**SERVICE_ACCOUNT), settings().secret_key)
+    """A token with which the notify service itself calls the other services."""
+    return issue_service_token("notify", settings().secret_key)
 
 
 def document_attachments(envelope: dict[str, Any]) -> list[tuple[str, str, bytes]]:

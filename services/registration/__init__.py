@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from shared.config import Settings
-from shared.embedding import init_embedding
+from shared.embedding import SUBMISSION_LIMITS, init_embedding, local_without_proxy, rate_limit
 from shared.web import create_service_app
 
 
@@ -16,4 +16,9 @@ def create_app(config: Settings | None = None) -> Flask:
     app.register_blueprint(manage.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(backoffice.bp)
-    return init_embedding(app)
+    init_embedding(app)
+    # A public membership oracle: limited like the submissions (the orders service, on this
+    # machine without a proxy, is not).
+    rate_limit(app, "registration.lookup_member", SUBMISSION_LIMITS, exempt_when=local_without_proxy)
+    backoffice.throttle_login(app)
+    return app

@@ -258,10 +258,11 @@ def serve(app: Flask) -> tuple[str, Callable[[], None]]:
 
 
 @pytest.fixture(scope="session")
-def notify_app(settings):
+def notify_app(environ: dict[str, str], registration_url: str):
+    """The notify app; it asks the registration service over HTTP about staff tokens."""
     from services.notify import create_app
 
-    return create_app(settings)
+    return create_app(load_settings({**environ, "REGISTRATION_URL": registration_url}))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from icalendar import Calendar
 
 from services.notify.operations import anonymise_expired
-from shared.auth import read_token
+from shared.auth import read_service_token, read_token
 from shared.db import db
 from tests.notify.conftest import (
     JOIN_URL, deliveries, drained, enqueue, order_envelope, registration_envelope, staff_headers, wait_for,
@@ -132,12 +132,13 @@ def test_deliveries_api_checks_its_input_and_its_callers(notify_client, staff_to
     assert missing.status_code == 404 and missing.json["errors"] == {"id": ["Unknown delivery."]}
 
 
-def test_service_token_is_a_valid_admin_token(notify_app, settings):
+def test_service_token_is_the_notify_services_own_and_no_staff_token(notify_app, settings):
     from services.notify.operations import service_token
 
     with notify_app.app_context():
         token = service_token()
-    assert read_token(token, settings.secret_key) == {"id": 0, "email": "notify@service", "role": "admin"}
+    assert read_service_token(token, settings.secret_key) == "notify"
+    assert read_token(token, settings.secret_key) is None
 
 
 def test_erasing_a_person_reaches_the_delivery_log(broker, mailbox, start_worker, notify_db):

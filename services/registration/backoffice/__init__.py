@@ -8,11 +8,14 @@ issued for the logged-in staff member, so those services check the role themselv
 Proxying through one entry point (rather than a page per service) keeps one login, one
 session cookie and one place for CSRF.
 
-Security: Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure in production);
-every POST carries the session's CSRF token (refused with 400 otherwise); an email is
-locked out for `LOCKOUT_SECONDS` after `MAX_FAILURES` failed logins (counted in Redis, so
-every gunicorn worker sees them); the role is read again from the database on every
-request and checked on every page and action. Every action is written to the audit log
+Security: Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure in production)
+names a server-side session (`StaffSession`) that logging out deletes, as do a new password
+and `eupolnet staff revoke`, so a copied cookie stops working; every POST carries the
+session's CSRF token (refused with 400 otherwise); failed logins are throttled per client
+address and per (address, email) with Flask-Limiter in Redis, so an attacker elsewhere
+cannot lock the real person out, and unknown and known emails get the same answer in the
+same time; the account and its role are read again from the database on every request and
+checked on every page and action. Every action is written to the audit log
 (`shared.audit`) of the service that carries it out, in the same transaction.
 
 Pages are in English and French (`i18n.py`); `?lang=fr` or `?lang=en` switches and the
@@ -22,33 +25,34 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import hmac
 import logging
 import secrets
 import time
 from typing import Any, Callable
 
-import redis
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from services.registration.backoffice.i18n import LANGUAGES, gettext as _, language
 from shared import audit
-from shared.auth import Staff, StaffAccount
-from shared.db import db
-from shared.web import settings
+from shared.auth import Staff, StaffAccount, StaffSession
+from shared.db import db, utcnow
+from shared.embedding import client_address, rate_limit
 
 log = logging.getLogger("eupolnet.backoffice")
 
 bp = Blueprint("backoffice", __name__, url_prefix="/staff", template_folder="../templates")
 
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 15 * 60
+SESSION_LIFETIME = dt.timedelta(hours=10)
+#: failed logins allowed from one address for one email, and from one address for any
+LOGIN_LIMITS_PER_EMAIL = "5 per 15 minutes"
+LOGIN_LIMITS_PER_ADDRESS = "30 per 15 minutes"
 #: seconds a failed login waits before answering (slows down guessing)
 FAILURE_DELAY = 0.5
-_local_failures: dict[str, list[float]] = {}
 
 
 @bp.record_once
@@ -57,7 +61,7 @@ def _configure(state: Any) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=state.app.extensions["eupolnet_settings"].production,
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=10),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
 
 
@@ -83,14 +87,26 @@ def _load_staff_and_check_csrf() -> None:
     if request.args.get("lang") in LANGUAGES:
         session["lang"] = request.args["lang"]
     g.pop("staff", None)
-    staff_id = session.get("staff_id")
-    if staff_id is not None:
-        account = db.session.get(StaffAccount, staff_id)
-        if account is not None and account.password_hash:
-            # `shared.auth.current_staff()` (and so the audit log) reads it from here.
-            g.staff = Staff(id=account.id, email=account.email, role=account.role)
-        else:
-            session.pop("staff_id", None)
+    account = _session_account()
+    if account is not None:
+        # `shared.auth.current_staff()` (and so the audit log) reads it from here.
+        g.staff = Staff(id=account.id, email=account.email, role=account.role)
+    else:
+        session.pop("sid", None)
+
+
+def _session_id(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def _session_account() -> StaffAccount | None:
+    """The account logged in with this cookie, while its session lasts and it may log in."""
+    sid = session.get("sid")
+    record = db.session.get(StaffSession, _session_id(sid)) if isinstance(sid, str) else None
+    if record is None or record.created_at < utcnow() - SESSION_LIFETIME:
+        return None
+    account = db.session.get(StaffAccount, record.account_id)
+    return account if account is not None and account.active and account.password_hash else None
 
 
 def role_required(role: str) -> Callable:
@@ -113,41 +129,35 @@ def role_required(role: str) -> Callable:
 
 # --- login -------------------------------------------------------------------------------
 
-def _failures_key(email: str) -> str:
-    return f"backoffice:login-failures:{email}"
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown email's password is checked against, so it takes as long as a known one's."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def _redis() -> redis.Redis | None:
-    url = settings().redis_url
-    return redis.Redis.from_url(url, socket_timeout=2) if url else None
+def masked(email: str) -> str:
+    """`a•••@efus.eu`: enough for a log line to tell accounts apart, not to name a person."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 
-def _locked_out(email: str) -> bool:
-    client = _redis()
-    if client is not None:
-        return int(client.get(_failures_key(email)) or 0) >= MAX_FAILURES
-    now = time.monotonic()
-    recent = [t for t in _local_failures.get(email, []) if now - t < LOCKOUT_SECONDS]
-    _local_failures[email] = recent
-    return len(recent) >= MAX_FAILURES
+def _address_and_email() -> str:
+    email = request.form.get("email", "").strip().lower()
+    return f"{client_address()}/{hashlib.sha256(email.encode()).hexdigest()[:32]}"
 
 
-def _record_failure(email: str) -> None:
-    client = _redis()
-    if client is not None:
-        with client.pipeline() as pipe:
-            pipe.incr(_failures_key(email))
-            pipe.expire(_failures_key(email), LOCKOUT_SECONDS)
-            pipe.execute()
-    else:
-        _local_failures.setdefault(email, []).append(time.monotonic())
+def _too_many_attempts(limit: Any) -> ResponseReturnValue:
+    log.warning("login throttled address=%s email=%s", client_address(), masked(request.form.get("email", "").strip().lower()))
+    error = _("Too many failed attempts: try again in {minutes} minutes.", minutes=15)
+    return render_template("backoffice/login.html", error=error, email=request.form.get("email", "")), 429
 
 
-def _clear_failures(email: str) -> None:
-    client = _redis()
-    if client is not None:
-        client.delete(_failures_key(email))
-    _local_failures.pop(email, None)
+def throttle_login(app: Flask) -> None:
+    """Failed logins (401) count per client address and per (address, email); past a limit
+    that address waits, whatever it sends, while the right password from elsewhere gets in."""
+    for limits, key in ((LOGIN_LIMITS_PER_EMAIL, _address_and_email), (LOGIN_LIMITS_PER_ADDRESS, client_address)):
+        rate_limit(app, "backoffice.login", limits, key_func=key, methods=["POST"],
+                   deduct_when=lambda response: response.status_code == 401, on_breach=_too_many_attempts)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -159,17 +169,18 @@ def login() -> ResponseReturnValue:
         email = request.form.get("email", "").strip().lower()
         password = request.form.get("password", "")
         account = db.session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email)) if email else None
-        if email and _locked_out(email):
-            error, status = _("Too many failed attempts: try again in {minutes} minutes.", minutes=LOCKOUT_SECONDS // 60), 429
-            log.warning("login locked out email=%s", email)
-        elif account is not None and account.password_hash and check_password_hash(account.password_hash, password):
-            _clear_failures(email)
+        usable = account is not None and account.active and account.password_hash
+        if check_password_hash(account.password_hash if usable else _dummy_hash(), password) and usable:
             chosen_language = session.get("lang")
             session.clear()
             if chosen_language:
                 session["lang"] = chosen_language
             session.permanent = True
-            session["staff_id"] = account.id
+            sid = secrets.token_urlsafe(32)
+            db.session.execute(sa.delete(StaffSession).where(StaffSession.account_id == account.id,
+                                                             StaffSession.created_at < utcnow() - SESSION_LIFETIME))
+            db.session.add(StaffSession(id=_session_id(sid), account_id=account.id))
+            session["sid"] = sid
             g.staff = Staff(id=account.id, email=account.email, role=account.role)
             audit.record("staff.login", account.email)
             db.session.commit()
@@ -177,18 +188,16 @@ def login() -> ResponseReturnValue:
             if not target.startswith("/staff/") or target.startswith("//"):
                 target = url_for("backoffice.home")
             return redirect(target)
-        else:
-            if email:
-                _record_failure(email)
-            time.sleep(FAILURE_DELAY)
-            error, status = _("Wrong email or password."), 401
-            log.warning("login failed email=%s", email)
+        time.sleep(FAILURE_DELAY)
+        error, status = _("Wrong email or password."), 401
+        log.warning("login failed address=%s email=%s", client_address(), masked(email))
     return render_template("backoffice/login.html", error=error, email=email), status
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     if g.get("staff") is not None:
+        db.session.execute(sa.delete(StaffSession).where(StaffSession.id == _session_id(session["sid"])))
         audit.record("staff.logout", g.staff.email)
         db.session.commit()
     chosen_language = session.get("lang")

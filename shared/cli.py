@@ -98,7 +98,10 @@ def _revoke(email: str, deactivate: bool) -> None:
 @click.argument("services", nargs=-1, type=click.Choice(SERVICES))
 @click.option("--interval", default=0.2, show_default=True, help="Seconds between polls when idle.")
 def relay(services: tuple[str, ...], interval: float) -> None:
-    """Hand the outbox messages of SERVICES (default: all) to the broker, until stopped."""
+    """Hand the outbox messages of SERVICES (default: all) to the broker, and queue what has
+    come due in their databases (a service's `scheduler.queue_due`), until stopped."""
+    import importlib.util
+
     from shared.broker import make_broker
     from shared.outbox import run_relay
 
@@ -106,11 +109,15 @@ def relay(services: tuple[str, ...], interval: float) -> None:
     if not settings.redis_url:
         raise click.UsageError("REDIS_URL is not set")
     engines = {service: sa.create_engine(settings.database_url(service)) for service in services or SERVICES}
+    due_work = {
+        service: importlib.import_module(f"services.{service}.scheduler").queue_due
+        for service in engines if importlib.util.find_spec(f"services.{service}.scheduler")
+    }
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo(f"outbox relay for {', '.join(engines)} -> {settings.redis_url}")
-    run_relay(engines, make_broker(settings.redis_url), stop, poll_interval=interval)
+    run_relay(engines, make_broker(settings.redis_url), stop, poll_interval=interval, due_work=due_work)
 
 
 @main.command()

@@ -6,13 +6,19 @@ marks them sent. A crash or a Redis outage between the commit and the hand-over 
 nothing: the message stays in the table until Redis takes it. A message may reach the
 queue twice (Redis took it, the relay died before marking it): consumers are idempotent
 by the message's key.
+
+The relay also runs each service's `DueWork`, if it has any, about once a second: what a
+service must do later (retries, reminders) is a due time in its database, and that task
+queues what has come due (see `services.notify.scheduler`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import threading
+import time
 import uuid
+from typing import Callable
 
 import dramatiq
 import sqlalchemy as sa
@@ -22,6 +28,10 @@ from shared.contracts import CONTRACTS, make_envelope
 from shared.db import UTCDateTime, db, utcnow
 
 log = logging.getLogger(__name__)
+
+#: a service's periodic task: queue on the broker what has come due in its database, and
+#: return how many messages it queued
+DueWork = Callable[[Session, dramatiq.Broker], int]
 
 
 class OutboxMessage(db.Model):
@@ -102,9 +112,13 @@ def run_relay(
     stop: threading.Event,
     poll_interval: float = 0.2,
     max_backoff: float = 5.0,
+    due_work: dict[str, DueWork] | None = None,
+    due_interval: float = 1.0,
 ) -> None:
-    """Relay every service's outbox until `stop` is set; back off while the broker is down."""
+    """Relay every service's outbox, and run their `due_work` every `due_interval`
+    seconds, until `stop` is set; back off while the broker is down."""
     backoff = poll_interval
+    due_next = time.monotonic()
     while not stop.is_set():
         busy = False
         try:
@@ -112,6 +126,12 @@ def run_relay(
                 with Session(engine, expire_on_commit=False) as session:
                     if relay_pending(session, broker) > 0:
                         busy = True
+            if due_work and time.monotonic() >= due_next:
+                due_next = time.monotonic() + due_interval
+                for service, work in due_work.items():
+                    with Session(engines[service], expire_on_commit=False) as session:
+                        if work(session, broker) > 0:
+                            busy = True
             backoff = poll_interval
         except Exception:
             log.warning("outbox relay: broker or database unavailable, retrying in %.1fs", backoff, exc_info=True)

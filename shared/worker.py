@@ -4,16 +4,21 @@ Dramatiq imports the modules named on its command line in order, so this one run
 it reads the settings, sets the Redis broker before any actor is declared, and adds
 Dramatiq's `CurrentMessage` (an actor may need to know which copy of a message it runs)
 and a middleware that runs each message inside its service's Flask app context (database
-session, settings) without importing that service's views. Actors take ids and JSON
+session, settings) without importing that service's views; and a watchdog that reloads the
+worker processes when one of their consumer threads died. Actors take ids and JSON
 envelopes, never objects, and must be safe to run twice.
 """
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import threading
 from typing import Any
 
 import dramatiq
 import dramatiq.worker
+import redis
 from dramatiq.middleware import CurrentMessage, Middleware
 from flask import Flask
 from flask.ctx import AppContext
@@ -28,8 +33,13 @@ from shared.db import db, engine_options
 #: Dramatiq's heartbeat timeout before another worker gets them. `dramatiq_queue_prefetch`
 #: in the environment still wins.
 QUEUE_PREFETCH = 200
+#: seconds between two checks that a worker process's consumer threads are alive
+WATCHDOG_INTERVAL = 2.0
 #: queue name -> the service whose database and settings its actors use
 SERVICE_OF_QUEUE = {"notify": "notify", "orders": "orders"}
+
+
+log = logging.getLogger(__name__)
 
 
 def worker_app(service: str, settings: Settings) -> Flask:
@@ -86,12 +96,54 @@ class AppContextMiddleware(Middleware):
         self.after_process_message(broker, message)
 
 
+class ConsumerWatchdog(Middleware):
+    """Reload the worker processes when one of this process's consumer threads has died.
+
+    Dramatiq restarts a consumer after a connection error, but a consumer thread that
+    meets another error while cleaning up dies for good: with Redis hanging, the socket
+    timeout raised while it hands its delayed messages back escapes its clean-up (issue 18).
+    The process then looks alive (its other consumer keeps its heartbeat) and never takes a
+    message from that queue again, while the messages it held stay assigned to it. Once
+    Redis answers again, the watchdog asks the `dramatiq` main process to reload, as it does
+    on SIGHUP: every worker process stops gracefully, handing its in-memory messages back,
+    and a fresh set starts; what a dead thread held returns to the queue through Dramatiq's
+    dead-worker maintenance.
+    """
+
+    def __init__(self, interval: float = WATCHDOG_INTERVAL) -> None:
+        self.interval = interval
+        self.stopping = threading.Event()
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        threading.Thread(target=self._watch, args=(broker, worker), name="consumer-watchdog", daemon=True).start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.stopping.set()
+
+    def _watch(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        while not self.stopping.wait(self.interval):
+            dead = sorted(name for name, consumer in worker.consumers.items() if not consumer.is_alive())
+            if not dead:
+                continue
+            log.critical("the consumer thread of %s died; reloading the workers once Redis answers", ", ".join(dead))
+            while not self.stopping.is_set():
+                try:
+                    broker.client.ping()
+                    break
+                except redis.RedisError:
+                    self.stopping.wait(1)
+            if not self.stopping.is_set():
+                os.kill(os.getppid(), signal.SIGHUP)
+            return
+
+
 def configure(settings: Settings) -> dramatiq.Broker:
     if not settings.redis_url:
         raise ConfigurationError("REDIS_URL is not set: the workers need the Redis broker")
     broker = setup_broker(settings.redis_url)
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(AppContextMiddleware(settings))
+    broker.add_middleware(ConsumerWatchdog())
     # Read by dramatiq.worker.Worker when the CLI creates it, after importing this module.
     dramatiq.worker.QUEUE_PREFETCH = dramatiq.worker.QUEUE_PREFETCH or QUEUE_PREFETCH
     return broker

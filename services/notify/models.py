@@ -22,7 +22,10 @@ class Delivery(db.Model):
     """One email: created when its message is first handled, whatever happens next."""
 
     __tablename__ = "delivery"
-    __table_args__ = (sa.Index("ix_delivery_status_created", "status", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_delivery_status_created", "status", "created_at"),
+        sa.Index("ix_delivery_due_at", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the envelope's key; a redelivered message finds its row here and sends nothing
@@ -40,6 +43,14 @@ class Delivery(db.Model):
     claimed_by: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     #: when that copy claimed it; after `operations.CLAIM_LEASE` another copy may take it over
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: while queued, when the relay's scheduler is to queue an attempt (a retry, or a check on
+    #: a claim whose worker may have vanished); None once sent or failed
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: when the scheduler last queued an attempt; that message carries it, and only it may
+    #: claim the row (an older copy of it, or of the original message, does nothing)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: temporary failures in a row (the backoff grows with them); a resend starts again at 0
+    retries: Mapped[int] = mapped_column(default=0, server_default="0")
     #: SMTP conversations started for this email, across retries and resends
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
@@ -63,8 +74,8 @@ class ScheduledEvent(db.Model):
     cancelled: Mapped[bool] = mapped_column(default=False)
     #: occurred_at of the newest message these facts come from; older ones change nothing
     as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    #: the remind_at a wake-up message was queued for (differs from remind_at: queue one)
-    wakeup_for: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: when the relay's scheduler last queued the reminder run (queued again if not done soon)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: the starts_at whose reminders went out; a moved event is reminded again
     reminded_for: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

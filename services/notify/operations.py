@@ -1,19 +1,24 @@
 """Delivery rules: one email per message key, what counts as failed, and staff resends.
 
 `deliver` sends each email at most once per envelope key, however many copies of its
-message arrive, and at least once however workers crash:
+message arrive, and at least once however workers crash or Redis fails:
 1. one INSERT ... ON CONFLICT DO UPDATE ... WHERE creates the `Delivery` row under the
    envelope's unique key already claimed for this copy of the message, or claims the
-   existing row if it is still queued and no other copy holds it (or the other copy's claim
-   is older than `CLAIM_LEASE`, so it is taken over); then it commits. A copy that finds the
-   row sent or failed stops, one that finds it held by another copy retries later;
+   existing row when this copy may: it already holds the claim (a worker died and Dramatiq
+   handed the copy out again), or it is the attempt the scheduler queued last (its
+   `queued_at`) and no other copy holds the row, or the other copy's claim is older than
+   `CLAIM_LEASE` (taken over); then it commits. Any other copy stops there: the row is sent,
+   failed, or in the hands of the claim holder or the scheduler;
 2. the email goes to SMTP, no transaction open; then, whatever happened (sent, refused,
    temporary failure, or any other error), a `finally` records the outcome and lets the
    claim go, in its own short transaction that is retried on its own when the database
-   drops the connection (`_settle`).
-The claim names the copy by its id in the Redis queue. When a worker dies, Dramatiq gives
-the messages it had taken back to the queue under their ids, so the very copy that held the
-claim comes back and sends; any other copy waits for it, or for the lease to run out.
+   drops the connection (`_settle`). A temporary failure sets the row's `due_at` (backoff).
+
+What must happen later lives in the database, never only in a worker or in Redis: while a
+row is queued its `due_at` says when the relay's scheduler (`services.notify.scheduler`)
+queues the next attempt: the retry time after a temporary failure, or, while a copy holds
+the claim, the end of its lease (so a claim whose worker vanished is taken over). A queued
+attempt that Redis lost is queued again `scheduler.REQUEUE_AFTER` later.
 
 The one remaining duplicate window is between the SMTP server accepting an email (its 250
 reply to DATA) and the commit that records it as sent, a few milliseconds normally: a crash
@@ -29,8 +34,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import time
-import uuid
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import quote
@@ -44,13 +49,16 @@ from services.notify.models import FAILED, QUEUED, SENT, Delivery, Registrant, S
 from shared.auth import Staff, issue_service_token
 from shared.db import db, dialect_insert, utcnow
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.outbox import OutboxMessage
 from shared.web import settings
 
 log = logging.getLogger(__name__)
 
 #: how long a claim holds: longer than any SMTP conversation (each step has a 30 s timeout)
 CLAIM_LEASE = dt.timedelta(minutes=10)
+#: temporary failures before a delivery is failed: 1 s, 2 s, 4 s ... doubling up to an hour
+#: between tries (less up to a quarter, so that retries spread out): about a day in all
+MAX_RETRIES = 40
+MIN_BACKOFF, MAX_BACKOFF = dt.timedelta(seconds=1), dt.timedelta(hours=1)
 #: pauses between the tries of recording an outcome when the database connection fails
 SETTLE_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 
@@ -67,10 +75,6 @@ class DocumentUnavailable(Exception):
     """The service that issued a PDF could not hand it over just now; worth retrying."""
 
 
-class DeliveryInProgress(Exception):
-    """Another copy of the message is sending this email right now; look again later."""
-
-
 # --- delivery --------------------------------------------------------------------------
 
 def smtp_settings() -> smtp.SmtpSettings:
@@ -81,19 +85,19 @@ def smtp_settings() -> smtp.SmtpSettings:
     )
 
 
-def deliver(envelope: dict[str, Any], claimant: str) -> None:
-    """Send the email for `envelope` unless its key was already sent or given up on.
+def deliver(envelope: dict[str, Any], claimant: str, queued_at: dt.datetime | None = None) -> None:
+    """Send the email for `envelope` if this copy of its message may (see above).
 
-    `claimant` names this copy of the message in the queue. Raises `DeliveryInProgress`
-    when another copy is sending, and `smtp.TemporaryDeliveryError` or
-    `DocumentUnavailable` after recording the error: in all three cases the caller (a
-    Dramatiq actor) retries later. A permanent SMTP refusal, or an envelope that cannot
-    become an email, marks the delivery failed. A registration message also tells the
-    reminders where that registration stands, in the transaction that claims the delivery.
-    Commits: the SMTP conversation sits between the claim and the outcome, each committed
-    on its own.
+    `claimant` names this copy in the queue; `queued_at` is given by the attempts the
+    scheduler queues (`attempt`), None for the message itself. A permanent SMTP refusal, or
+    an envelope that cannot become an email, marks the delivery failed; a temporary failure
+    (SMTP 4xx or unreachable, document service unavailable) sets the retry time. A
+    registration message also tells the reminders where that registration stands, in the
+    transaction that claims the delivery. Commits: the SMTP conversation sits between the
+    claim and the outcome, each committed on its own.
     """
     key = str(envelope["key"])
+    outcome = FAILED
     try:
         message: EmailMessage | None = compose(
             envelope, mail_from=settings().mail_from, attachments=document_attachments(envelope)
@@ -102,21 +106,15 @@ def deliver(envelope: dict[str, Any], claimant: str) -> None:
     except InvalidMessage as exc:
         message, problem = None, f"invalid message: {exc}"
     except DocumentUnavailable as exc:
-        db.session.execute(_new_delivery(envelope, None).on_conflict_do_nothing(index_elements=["idempotency_key"]))
-        db.session.execute(_update(key, QUEUED).where(Delivery.claimed_by.is_(None)).values(last_error=str(exc)))
-        db.session.commit()
-        raise
+        message, problem, outcome = None, str(exc), QUEUED
     if envelope["type"] in reminders.REGISTRATION_NEWS:
         reminders.note_registration(envelope)
-    if not _claim(envelope, message, claimant):
-        status = db.session.scalar(sa.select(Delivery.status).where(Delivery.idempotency_key == key))
-        db.session.commit()
-        if status == QUEUED:
-            raise DeliveryInProgress(key)
-        return  # sent, or failed and not (yet) resent by staff
+    retries = _claim(envelope, message, claimant, queued_at)
     db.session.commit()
+    if retries is None:
+        return  # sent, failed, or someone else's to send
     if message is None:
-        return _settle(key, claimant, FAILED, problem)
+        return _settle(key, claimant, outcome, problem, retries)
     status, error = QUEUED, "interrupted before the SMTP server answered"
     try:
         smtp.deliver(message, smtp_settings())
@@ -125,20 +123,26 @@ def deliver(envelope: dict[str, Any], claimant: str) -> None:
         status, error = FAILED, str(exc)
     except smtp.TemporaryDeliveryError as exc:
         error = str(exc)
-        raise
     finally:
-        _settle(key, claimant, status, error)
+        _settle(key, claimant, status, error, retries)
 
 
-def give_up(envelope: dict[str, Any], retries: int) -> None:
-    """Every retry failed: the delivery is failed, for staff to see and resend. Commits."""
-    key = str(envelope["key"])
-    db.session.execute(_new_delivery(envelope, None).on_conflict_do_nothing(index_elements=["idempotency_key"]))
-    error = sa.func.coalesce(Delivery.last_error, "unknown")
-    db.session.execute(_update(key, QUEUED).values(
-        status=FAILED, claimed_by=None, claimed_at=None, last_error=sa.literal(f"gave up after {retries} retries; last error: ") + error,
-    ))
+def attempt(delivery_id: int, queued_at: dt.datetime, claimant: str) -> None:
+    """The scheduler queued another attempt at a delivery: make it, if it is still the
+    latest one queued and the delivery still waits (else this copy is stale). Commits."""
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or delivery.status != QUEUED or delivery.queued_at != queued_at or not delivery.envelope:
+        db.session.commit()
+        return
+    envelope = delivery.envelope
     db.session.commit()
+    deliver(envelope, claimant, queued_at)
+
+
+def backoff(retries: int) -> dt.timedelta:
+    """How long to wait after the `retries`-th temporary failure in a row (counting from 0)."""
+    wait = min(MIN_BACKOFF * 2 ** min(retries, 32), MAX_BACKOFF)
+    return wait * random.uniform(0.75, 1.0)
 
 
 def _new_delivery(envelope: dict[str, Any], message: EmailMessage | None, **values: Any) -> Any:
@@ -156,40 +160,53 @@ def _new_delivery(envelope: dict[str, Any], message: EmailMessage | None, **valu
     )
 
 
-def _claim(envelope: dict[str, Any], message: EmailMessage | None, claimant: str) -> bool:
-    """Create the delivery claimed by `claimant`, or claim the existing one if it is queued
-    and no other copy holds it, or the other copy's lease ran out: one statement. Counts an
-    attempt when there is an email to send."""
+def _claim(
+    envelope: dict[str, Any], message: EmailMessage | None, claimant: str, queued_at: dt.datetime | None,
+) -> int | None:
+    """Create the delivery claimed by `claimant`, or claim the existing one if this copy
+    may (see above): one statement. Counts an attempt when there is an email to send.
+    Returns the delivery's temporary failures so far, or None when it was not claimed."""
     attempt = int(message is not None)
     now = utcnow()
-    claimed = db.session.execute(
-        _new_delivery(envelope, message, claimed_by=claimant, claimed_at=now, attempts=attempt).on_conflict_do_update(
-            index_elements=["idempotency_key"],
-            set_={"claimed_by": claimant, "claimed_at": now, "attempts": Delivery.attempts + attempt},
-            where=sa.and_(Delivery.status == QUEUED, sa.or_(
-                Delivery.claimed_by.is_(None), Delivery.claimed_by == claimant,
-                Delivery.claimed_at.is_(None), Delivery.claimed_at < now - CLAIM_LEASE,
-            )),
-        ).returning(Delivery.id)
+    free = sa.or_(
+        Delivery.claimed_by.is_(None), Delivery.claimed_at.is_(None), Delivery.claimed_at < now - CLAIM_LEASE
     )
-    return claimed.first() is not None
+    may_claim = Delivery.claimed_by == claimant
+    if queued_at is not None:
+        may_claim = sa.or_(may_claim, sa.and_(Delivery.queued_at == queued_at, free))
+    claimed = db.session.execute(
+        _new_delivery(
+            envelope, message, claimed_by=claimant, claimed_at=now, attempts=attempt, due_at=now + CLAIM_LEASE
+        ).on_conflict_do_update(
+            index_elements=["idempotency_key"],
+            set_={"claimed_by": claimant, "claimed_at": now, "due_at": now + CLAIM_LEASE,
+                  "attempts": Delivery.attempts + attempt},
+            where=sa.and_(Delivery.status == QUEUED, may_claim),
+        ).returning(Delivery.retries)
+    )
+    return claimed.scalar()
 
 
-def _update(key: str, status: str) -> sa.Update:
-    return sa.update(Delivery.__table__).where(Delivery.idempotency_key == key, Delivery.status == status)
-
-
-def _settle(key: str, claimant: str, status: str, error: str | None) -> None:
+def _settle(key: str, claimant: str, status: str, error: str | None, retries: int) -> None:
     """Record the outcome of `claimant`'s attempt and let the delivery go, in a transaction
-    of its own. Commits.
+    of its own; after a temporary failure (`status` queued), set when to try again, or
+    fail the delivery once `MAX_RETRIES` is reached. Commits.
 
     A dropped database connection (restart, failover, a terminated backend) is retried on
     a new connection; only when every try fails does the error propagate, the claim staying
     until its lease runs out.
     """
-    values: dict[str, Any] = {"status": status, "last_error": error, "claimed_by": None, "claimed_at": None}
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "last_error": error, "claimed_by": None, "claimed_at": None,
+                              "due_at": None}
     if status == SENT:
-        values["sent_at"] = utcnow()
+        values["sent_at"] = now
+    elif status == QUEUED and retries + 1 >= MAX_RETRIES:
+        values.update(status=FAILED, retries=retries + 1,
+                      last_error=f"gave up after {retries + 1} retries; last error: {error}")
+    elif status == QUEUED:
+        values.update(retries=retries + 1, due_at=now + backoff(retries))
+        log.warning("%s: %s; will retry", key, error)
     statement = (
         sa.update(Delivery.__table__).where(Delivery.idempotency_key == key, Delivery.claimed_by == claimant)
         .values(**values)
@@ -273,7 +290,7 @@ def list_deliveries(staff: Staff, status: str | None, recipient: str | None, lim
 def resend(staff: Staff, delivery_id: int) -> Delivery:
     """Put a failed delivery back in the queue; its email is composed and sent again.
 
-    The message goes through the notify outbox, so it is queued if and only if this
+    It is due at once: the relay's scheduler queues an attempt if and only if this
     transaction commits. Flushes; the caller commits.
     """
     delivery = db.session.execute(
@@ -288,17 +305,17 @@ def resend(staff: Staff, delivery_id: int) -> Delivery:
         raise Conflict(f"Only a failed delivery can be resent (this one is {delivery.status}).",
                        {"status": [f"Is {delivery.status}."]})
     delivery.status, delivery.claimed_by, delivery.claimed_at = QUEUED, None, None
-    db.session.add(OutboxMessage(
-        id=uuid.uuid4().hex,
-        message_type=delivery.message_type,
-        idempotency_key=f"resend:{delivery.id}:{uuid.uuid4().hex}",
-        envelope=delivery.envelope,
-        created_at=utcnow(),
-        attempts=0,
-    ))
+    delivery.retries, delivery.queued_at, delivery.due_at = 0, None, utcnow()
     db.session.flush()
     return delivery
 
+
+
+#: an erased delivery row: nothing personal left, and an email not sent yet never will be
+_ERASED_VALUES: dict[str, Any] = {
+    "recipient": ERASED, "envelope": {}, "last_error": None, "due_at": None,
+    "status": sa.case((Delivery.status == QUEUED, FAILED), else_=Delivery.status),
+}
 
 
 def erase_person(email: str, registration_ids: list[str]) -> int:
@@ -306,7 +323,7 @@ def erase_person(email: str, registration_ids: list[str]) -> int:
     their delivery log rows keep only what staff statistics need. Returns the rows changed."""
     registrants = db.session.execute(sa.delete(Registrant).where(Registrant.registration_id.in_(registration_ids)))
     deliveries = db.session.execute(
-        sa.update(Delivery).where(Delivery.recipient == email).values(recipient=ERASED, envelope={}, last_error=None)
+        sa.update(Delivery).where(Delivery.recipient == email).values(**_ERASED_VALUES)
     )
     return registrants.rowcount + deliveries.rowcount
 
@@ -317,7 +334,7 @@ def anonymise_expired(retention_days: int, now: dt.datetime | None = None) -> in
     cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
     deliveries = db.session.execute(
         sa.update(Delivery).where(Delivery.created_at < cutoff, Delivery.recipient != ERASED)
-        .values(recipient=ERASED, envelope={}, last_error=None)
+        .values(**_ERASED_VALUES)
     )
     past_events = sa.select(ScheduledEvent.slug).where(ScheduledEvent.starts_at < cutoff)
     registrants = db.session.execute(sa.delete(Registrant).where(

@@ -1,25 +1,23 @@
-"""Reminders before an event: due times kept in the database, Dramatiq delayed messages as the timer.
+"""Reminders before an event: due times kept in the database, queued by the relay's scheduler.
 
 How it works. The registration service emits `event.scheduled` whenever a published
 event's dates are set or change; each one updates `ScheduledEvent` unless a newer one was
 already seen, so its `remind_at` (starts_at less REMINDER_HOURS) follows the latest dates.
-Each registration message updates that person's `Registrant` row the same way. Whenever `remind_at` differs from the time a wake-up was queued for, one
-`send_event_reminders(slug, remind_at)` message is queued with Dramatiq's `delay`. When it
-fires, the database decides: a wake-up whose `remind_at` is no longer the event's (the event
-moved), or whose event is cancelled or already reminded, does nothing. A current one writes
-one `event.reminder` message per registrant who is *confirmed at that moment* to the notify
-outbox, in the same transaction that marks the event reminded; those are then delivered
-like every other email, idempotent by key (`event.reminder:<registration>:<starts_at>`, so
-a moved event is reminded again, but no one is reminded twice for the same date).
+Each registration message updates that person's `Registrant` row the same way. Once
+`remind_at` has come, the relay's scheduler (`services.notify.scheduler`) queues one
+`send_event_reminders(slug, remind_at)` message; when it runs, the database decides: a run
+whose `remind_at` is no longer the event's (the event moved), or whose event is cancelled
+or already reminded, does nothing. A current one writes one `event.reminder` message per
+registrant who is *confirmed at that moment* to the notify outbox, in the same transaction
+that marks the event reminded; those are then delivered like every other email, idempotent
+by key (`event.reminder:<registration>:<starts_at>`, so a moved event is reminded again,
+but no one is reminded twice for the same date). A run that Redis lost, or a worker never
+ran, is queued again by the scheduler until the event is marked reminded.
 
-Why this and not a periodic job. Dramatiq is already the system's task runner and its Redis
-broker keeps delayed messages across worker restarts (persistent Redis in `make run`), so
-there is no extra process to run, watch and keep single (APScheduler or a cron container
-would be one more moving part, and one more thing that could fire twice). The database
-stays the truth: stale timers are harmless and the recipient list is read when the reminder
-goes out, never when it was planned. Dramatiq documents delays as "less than 7 days", while
-events are published months ahead: a wake-up that is not yet due queues itself again for
-the remaining time, at most `MAX_DELAY` at a time (one extra message per six days).
+Why this and not Dramatiq delayed messages (as before): a delayed message lives in a
+worker's memory until it is due, and Dramatiq loses it there when the worker's Redis
+connection fails (issue 18). The database stays the truth: nothing is planned in advance
+but the due time, and the recipient list is read when the reminder goes out.
 
 Limits, stated: people who register after the reminder went out get no reminder (their
 confirmation is recent); the join link in a reminder is the newest one the registration
@@ -29,7 +27,6 @@ notify service by any message yet).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,22 +43,8 @@ REGISTRATION_NEWS = frozenset({
     "registration.pending", "registration.confirmed", "registration.waitlisted",
     "registration.promoted", "registration.cancelled", "registration.updated", "event.message",
 })
-#: longest delay given to one Dramatiq message (documented limit: 7 days)
-MAX_DELAY = dt.timedelta(days=6)
-#: a wake-up this close to its time counts as due (the worker's timer is not exact)
+#: a run this close to its time counts as due (the scheduler's and the worker's clocks differ)
 EARLY_TOLERANCE = dt.timedelta(seconds=1)
-
-
-@dataclass(frozen=True)
-class Wakeup:
-    """A `send_event_reminders` message to queue for `slug`, due at `remind_at`."""
-
-    slug: str
-    remind_at: dt.datetime
-
-    def delay_ms(self, now: dt.datetime | None = None) -> int:
-        wait = min(max(self.remind_at - (now or utcnow()), dt.timedelta(0)), MAX_DELAY)
-        return int(wait.total_seconds() * 1000)
 
 
 def _aware(value: str) -> dt.datetime:
@@ -96,12 +79,11 @@ def note_registration(envelope: dict[str, Any]) -> None:
     ))
 
 
-def note_event(summary: dict[str, Any], as_of: dt.datetime, cancelled: bool | None = None) -> Wakeup | None:
+def note_event(summary: dict[str, Any], as_of: dt.datetime, cancelled: bool | None = None) -> None:
     """Remember an event's dates as of `as_of` (older news changes nothing).
 
-    `cancelled` is only known from `event.scheduled` messages. Returns the wake-up to queue
-    when the reminder time is new or has moved and the reminder is still to come.
-    Flushes; the caller commits.
+    `cancelled` is only known from `event.scheduled` messages. A moved reminder time is
+    queued afresh when it comes. Flushes; the caller commits.
     """
     starts_at = _aware(summary["starts_at"])
     remind_at = starts_at - dt.timedelta(hours=settings().reminder_hours)
@@ -117,39 +99,23 @@ def note_event(summary: dict[str, Any], as_of: dt.datetime, cancelled: bool | No
     db.session.execute(insert_if_absent(ScheduledEvent, values, "slug"))
     event = _locked(ScheduledEvent, ScheduledEvent.slug == values["slug"])
     if as_of > event.as_of:
+        if event.remind_at != remind_at:
+            event.queued_at = None
         for name, value in values.items():
             setattr(event, name, value)
-    if event.cancelled or event.wakeup_for == event.remind_at or event.reminded_for == event.starts_at:
-        return None
-    if event.starts_at <= utcnow():
-        return None
-    return Wakeup(event.slug, event.remind_at)
 
 
-def wakeup_queued(wakeup: Wakeup) -> None:
-    """Record that a wake-up for `wakeup.remind_at` is in the queue. Flushes."""
-    event = _locked(ScheduledEvent, ScheduledEvent.slug == wakeup.slug)
-    if event.remind_at == wakeup.remind_at:
-        event.wakeup_for = wakeup.remind_at
+def remind_registrants(slug: str, remind_at: dt.datetime) -> None:
+    """Queue a reminder for every confirmed registrant of `slug`, if this run is current and due.
 
-
-def remind_registrants(slug: str, remind_at: dt.datetime) -> Wakeup | None:
-    """Queue a reminder for every confirmed registrant of `slug`, if this wake-up is current and due.
-
-    Returns the same wake-up when it came early (longer delays than `MAX_DELAY` are made
-    of several hops); None when there is nothing more to do. Flushes; the caller commits.
+    Flushes; the caller commits.
     """
-    event = db.session.execute(
-        sa.select(ScheduledEvent).where(ScheduledEvent.slug == slug).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    event = _locked(ScheduledEvent, ScheduledEvent.slug == slug, missing_ok=True)
     if event is None or event.cancelled or event.remind_at != remind_at or event.reminded_for == event.starts_at:
-        return None
+        return
     now = utcnow()
-    if now < remind_at - EARLY_TOLERANCE:
-        return Wakeup(slug, remind_at)
-    if now >= event.starts_at:
-        return None
+    if now < remind_at - EARLY_TOLERANCE or now >= event.starts_at:
+        return
     registrants = db.session.scalars(
         sa.select(Registrant).where(Registrant.event_slug == slug, Registrant.status == "confirmed")
         .order_by(Registrant.registration_id)
@@ -168,7 +134,6 @@ def remind_registrants(slug: str, remind_at: dt.datetime) -> Wakeup | None:
             },
         )
     event.reminded_for = event.starts_at
-    return None
 
 
 def _newest_join_url(slug: str) -> str | None:
@@ -180,7 +145,8 @@ def _newest_join_url(slug: str) -> str | None:
     )
 
 
-def _locked(model: type, condition: sa.ColumnElement[bool]) -> Any:
-    return db.session.execute(
+def _locked(model: type, condition: sa.ColumnElement[bool], missing_ok: bool = False) -> Any:
+    result = db.session.execute(
         sa.select(model).where(condition).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one()
+    )
+    return result.scalar_one_or_none() if missing_ok else result.scalar_one()

@@ -25,6 +25,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from werkzeug.serving import make_server
 
+from services.notify.scheduler import queue_due
 from shared.broker import make_broker
 from shared.config import load_settings
 from shared.contracts import CONTRACTS
@@ -236,11 +237,12 @@ def deliveries(engine: sa.Engine, **where: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def relay(databases, redis_server) -> Iterator[None]:
-    """The outbox relay of every service, as `make run` runs it."""
+    """The outbox relay of every service and the notify scheduler, as `eupolnet relay` runs them."""
     engines = {service: sa.create_engine(url) for service, url in databases.urls.items()}
     stop = threading.Event()
     thread = threading.Thread(
-        target=run_relay, args=(engines, make_broker(redis_server.url), stop), kwargs={"poll_interval": 0.05}, daemon=True
+        target=run_relay, args=(engines, make_broker(redis_server.url), stop),
+        kwargs={"poll_interval": 0.05, "due_work": {"notify": queue_due}, "due_interval": 0.2}, daemon=True,
     )
     thread.start()
     yield

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import pytest
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 from services.notify.operations import CLAIM_LEASE
 from shared.testing import postgres_url
-from tests.notify.conftest import deliveries, enqueue, registration_envelope, wait_for
+from tests.notify.conftest import deliveries, drained, enqueue, registration_envelope, wait_for
 
 BATCH = 8
 THREADS = 4
@@ -53,25 +54,27 @@ def test_database_connections_cut_mid_smtp_every_email_once_and_the_log_right(
     }
 
 
-def test_a_claim_left_behind_is_taken_over_once_its_lease_ran_out(broker, mailbox, start_worker, notify_db):
-    """As after a worker that could not record its outcome and was never heard of again."""
+def test_a_claim_left_behind_is_taken_over_once_its_lease_ran_out(broker, mailbox, start_worker, notify_db, relay):
+    """As after a worker that could not record its outcome and was never heard of again:
+    the claim's row is due when its lease ends, and the scheduler queues an attempt then."""
     stale = registration_envelope(email="stale@example.org")
     fresh = registration_envelope(email="fresh@example.org")
-    long_ago = dt.datetime.now(dt.timezone.utc) - CLAIM_LEASE - dt.timedelta(seconds=5)
+    now = dt.datetime.now(dt.timezone.utc)
     with notify_db.begin() as connection:
-        for envelope, claimed_at in ((stale, long_ago), (fresh, dt.datetime.now(dt.timezone.utc))):
+        for envelope, claimed_at in ((stale, now - CLAIM_LEASE - dt.timedelta(seconds=5)), (fresh, now)):
             connection.execute(sa.text(
                 "INSERT INTO delivery (idempotency_key, message_type, recipient, template, language, status,"
-                " claimed_by, claimed_at, attempts, envelope, created_at) VALUES (:key, 'registration.confirmed',"
-                " :email, 'notify/en/registration.confirmed', 'en', 'queued', 'gone-copy', :claimed_at, 1, '{}',"
-                " :claimed_at)"
-            ), {"key": envelope["key"], "email": envelope["data"]["person"]["email"], "claimed_at": claimed_at})
+                " claimed_by, claimed_at, due_at, attempts, retries, envelope, created_at) VALUES (:key,"
+                " 'registration.confirmed', :email, 'notify/en/registration.confirmed', 'en', 'queued', 'gone-copy',"
+                " :claimed_at, :due_at, 1, 0, :envelope, :claimed_at)"
+            ), {"key": envelope["key"], "email": envelope["data"]["person"]["email"], "claimed_at": claimed_at,
+                "due_at": claimed_at + CLAIM_LEASE, "envelope": json.dumps(envelope)})
     start_worker()
-    enqueue(broker, stale)
-    enqueue(broker, fresh)
+    enqueue(broker, fresh)  # a copy of the message that does not hold the claim: does nothing
 
     [row] = wait_for(lambda: deliveries(notify_db, status="sent"))
     assert row["recipient"] == "stale@example.org" and row["attempts"] == 2 and row["claimed_by"] is None
+    wait_for(lambda: drained(broker))
     assert [m["To"] for m in mailbox.messages] == ["Ana López <stale@example.org>"]
     [held] = deliveries(notify_db, status="queued")
     assert held["recipient"] == "fresh@example.org" and held["claimed_by"] == "gone-copy"

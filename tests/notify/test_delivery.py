@@ -62,7 +62,7 @@ def test_the_same_message_delivered_three_times_sends_one_email(broker, mailbox,
     assert (row["status"], row["attempts"]) == ("sent", 1)
 
 
-def test_smtp_down_for_a_while_every_email_arrives_once_it_is_back(broker, mailbox, start_worker, notify_db):
+def test_smtp_down_for_a_while_every_email_arrives_once_it_is_back(broker, mailbox, start_worker, notify_db, relay):
     mailbox.stop()
     start_worker()
     addresses = [f"person{n}@example.org" for n in range(5)]

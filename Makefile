@@ -39,13 +39,17 @@ test-postgresql: $(STAMP)
 test-sqlite: $(STAMP)
 	TEST_DATABASE=sqlite $(PYTEST) tests -m "not postgresql_only"
 
-# The Plone add-on (plugins/eupolnet.plone) in a real Plone 6.2 site and Chromium. Its own CI
-# step: Plone lives in var/plone-venv (pinned by the add-on's constraints.txt, rebuilt when
-# the pins change), never in the services' venv.
+# The Plone add-on (plugins/eupolnet.plone): its integration tests (plone.app.testing, no
+# browser) in var/plone-venv, then a real Plone 6.2 site in Chromium. Its own CI step: Plone
+# lives in var/plone-venv (pinned by the add-on's constraints.txt, rebuilt when the pins
+# change), never in the services' venv.
+PLONE_VENV := var/plone-venv
+
 test-plone: $(STAMP)
 	@./deploy/system-packages.sh --browser
-	$(PYTHON) plugins/eupolnet.plone/tests/plone_instance.py
-	$(PYTEST) plugins/eupolnet.plone/tests
+	$(PYTHON) plugins/eupolnet.plone/tests/browser/plone_instance.py
+	$(PLONE_VENV)/bin/python -m pytest -p no:cacheprovider plugins/eupolnet.plone/tests/integration
+	$(PYTEST) plugins/eupolnet.plone/tests/browser
 
 bench: $(STAMP)
 	@./deploy/system-packages.sh --bench

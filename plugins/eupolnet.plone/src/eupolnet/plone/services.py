@@ -25,7 +25,7 @@ from eupolnet.plone.interfaces import REGISTRY_PREFIX, ISettings
 logger = logging.getLogger("eupolnet.plone")
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "it": "Italiano", "de": "Deutsch", "pt": "Português"}
-ORDERS_EMAIL = "eupolnet@efus.eu"
+CONTACT_EMAIL = "eupolnet@efus.eu"  # the secretariat: orders by email, and whom to ask when a service is down
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TIMEOUT = (2, 4)  # seconds to connect, seconds to wait for the answer
 CACHE_SECONDS = 60
@@ -151,7 +151,7 @@ def snippet(kind: str, slug: str, lang: str) -> str:
         fallback = f'<a href="{registration_url}/events/{slug}/register?lang={lang}">Register / S\'inscrire</a>'
     else:
         target = f'data-eupolnet-publication="{slug}" data-orders-url="{escape(setting("orders_url"))}"'
-        fallback = f'<a href="mailto:{ORDERS_EMAIL}?subject=Order%20{slug}">Order by email / Commander par courriel</a>'
+        fallback = f'<a href="mailto:{CONTACT_EMAIL}?subject=Order%20{slug}">Order by email / Commander par courriel</a>'
     return (
         f'<div {target} data-lang="{lang}"></div>\n'
         f'<script src="{registration_url}/embed.js" defer></script>\n'

@@ -1,8 +1,11 @@
-"""Run by `zconsole run zope.conf create_site.py`: a fresh Plone site (Classic UI) at /plone.
+"""Run by `zconsole run zope.conf create_site.py`: a fresh Plone site at /plone, Classic UI
+unless PLONE_DISTRIBUTION names another distribution (`volto`: a site for the Volto frontend).
 
-The add-on is not installed here: the browser test installs it from Site Setup > Add-ons,
-as a site administrator would.
+The add-on is not installed here: the browser tests install it from Site Setup > Add-ons
+(Classic) or through plone.restapi's @addons (Volto), as a site administrator would.
 """
+import os
+
 import transaction
 from AccessControl.SecurityManagement import newSecurityManager
 from plone.distribution.api import site as site_api
@@ -16,7 +19,7 @@ if site_id in root.objectIds():
     transaction.commit()
 site_api.create(
     root,
-    "classic",
+    os.environ.get("PLONE_DISTRIBUTION", "classic"),
     {
         "site_id": site_id,
         "title": "Efus (test site)",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-PLUGIN = Path(__file__).resolve().parents[1]
+PLUGIN = Path(__file__).resolve().parents[2]
 REPO = PLUGIN.parents[1]
 VENV = Path(os.environ.get("PLONE_VENV", REPO / "var" / "plone-venv"))
 
@@ -84,12 +84,16 @@ format = %(asctime)s %(levelname)s [%(name)s] %(message)s
 
 
 class PloneInstance:
-    """One Zope instance with one Plone site, in `directory`, served on localhost:`port`."""
+    """One Zope instance with one Plone site (of `distribution`: classic or volto), in
+    `directory`, served on localhost:`port`."""
 
     site_id = "plone"  # as in create_site.py
 
-    def __init__(self, venv: Path, directory: Path, port: int, password: str = "admin-secret"):
+    def __init__(
+        self, venv: Path, directory: Path, port: int, password: str = "admin-secret", distribution: str = "classic"
+    ):
         self.venv = venv
+        self.distribution = distribution
         self.directory = directory
         self.port = port
         self.password = password
@@ -121,7 +125,7 @@ class PloneInstance:
         a FileStorage has one writer)."""
         result = subprocess.run(
             [self.bin("zconsole"), "run", str(self.directory / "etc" / "zope.conf"), str(script)],
-            capture_output=True, text=True,
+            capture_output=True, text=True, env={**os.environ, "PLONE_DISTRIBUTION": self.distribution},
         )
         if result.returncode:
             raise RuntimeError(f"{script.name} failed:\n{result.stdout}\n{result.stderr}")

@@ -129,6 +129,29 @@ def test_editor_sets_the_service_urls_and_language_in_the_control_panel(editor, 
     screenshot(editor, "control-panel")
 
 
+def test_volto_reads_the_same_settings_through_plone_restapi(plone, services):
+    """Volto's site setup edits the control panel through @controlpanels; its blocks read the
+    public part of it, anonymously, from @eupolnet-settings."""
+    json = {"Accept": "application/json"}
+    admin = ("admin", plone.password)
+    panels = requests.get(f"{plone.url}/@controlpanels", auth=admin, headers=json, timeout=30).json()
+    assert {"@id": f"{plone.url}/@controlpanels/eupolnet-controlpanel", "title": "EU-POLNET forms",
+            "group": "Add-on Configuration"}.items() <= next(
+        panel for panel in panels if panel["@id"].endswith("/eupolnet-controlpanel")).items()
+    panel = requests.get(f"{plone.url}/@controlpanels/eupolnet-controlpanel", auth=admin, headers=json, timeout=30)
+    assert panel.json()["data"]["registration_url"] == services.registration.url
+    assert set(panel.json()["schema"]["properties"]) == {"registration_url", "orders_url", "default_language"}
+    assert requests.get(f"{plone.url}/@controlpanels/eupolnet-controlpanel", headers=json, timeout=30).status_code == 401
+
+    settings = requests.get(f"{plone.url}/@eupolnet-settings", headers=json, timeout=30)
+    assert settings.status_code == 200
+    assert {key: value for key, value in settings.json().items() if key != "@id"} == {
+        "registration_url": services.registration.url, "orders_url": services.orders.url,
+        "default_language": "fr", "languages": ["de", "en", "es", "fr", "it", "pt"],
+        "contact_email": "eupolnet@efus.eu",
+    }
+
+
 def test_editor_chooses_the_event_from_the_services_list(editor, plone, pages):
     editor.goto(f"{plone.url}/++add++Document")
     options = editor.locator("#form-widgets-IEmbeddedForm-eupolnet_event option")
@@ -227,6 +250,10 @@ def test_uninstall_removes_settings_control_panel_viewlet_portlet_and_behavior(e
     admin = ("admin", plone.password)
     assert requests.get(f"{plone.url}/@@eupolnet-controlpanel", auth=admin, timeout=30).status_code == 404
     assert requests.get(f"{plone.url}/@@eupolnet-events", timeout=30).status_code == 404
+    json = {"Accept": "application/json"}
+    assert requests.get(f"{plone.url}/@eupolnet-settings", headers=json, timeout=30).status_code == 404
+    panels = requests.get(f"{plone.url}/@controlpanels", auth=admin, headers=json, timeout=30).json()
+    assert not [panel for panel in panels if panel["@id"].endswith("/eupolnet-controlpanel")]
     editor.goto(f"{plone.url}/@@overview-controlpanel")
     expect(editor.get_by_role("link", name="EU-POLNET forms")).to_have_count(0)
     editor.goto(f"{plone.url}/@@manage-portlets")

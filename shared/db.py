@@ -8,7 +8,9 @@ capacity and quota rules hold on both databases.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import random
+import time
+from typing import Any, Callable, TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -21,6 +23,8 @@ from sqlalchemy.orm import DeclarativeBase
 class Base(DeclarativeBase):
     pass
 
+
+T = TypeVar("T")
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
@@ -96,3 +100,29 @@ def insert_if_absent(model: type[Base], values: dict[str, Any], key: str | None 
 
 def ping(session: Any) -> None:
     session.execute(sa.text("SELECT 1"))
+
+
+#: SQLSTATEs of a transaction PostgreSQL aborted for a lock conflict (serialization failure,
+#: deadlock): nothing of it was written, and running it again succeeds
+LOCK_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+#: how often a transaction is tried before its lock conflict is reported
+LOCK_CONFLICT_ATTEMPTS = 5
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    return isinstance(error, sa.exc.DBAPIError) and getattr(error.orig, "sqlstate", None) in LOCK_CONFLICT_SQLSTATES
+
+
+def retry_on_lock_conflict(transaction: Callable[[], T]) -> T:
+    """Run `transaction` (which commits its own work) again after a lock conflict, a few
+    times with a short random pause: the last line of defence behind one lock order, so that
+    nobody gets an error for a conflict the database resolved by aborting their transaction."""
+    for attempt in range(1, LOCK_CONFLICT_ATTEMPTS):
+        try:
+            return transaction()
+        except sa.exc.DBAPIError as error:
+            if not is_lock_conflict(error):
+                raise
+            db.session.rollback()
+            time.sleep(random.uniform(0, 0.02 * attempt))
+    return transaction()

@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from shared import audit
 from shared.config import Settings, load_settings
-from shared.db import db, engine_options, ping
+from shared.db import db, engine_options, ping, retry_on_lock_conflict
 from shared.errors import ApiError, error_response, register_error_handlers
 from shared.schemas import FORBIDDEN_CHARACTERS, FORBIDDEN_MESSAGE, MAX_ID
 
@@ -23,6 +23,13 @@ def settings() -> Settings:
     return current_app.extensions["eupolnet_settings"]
 
 
+class ServiceApp(Flask):
+    """A service's Flask app: each request is one transaction, run again after a lock conflict."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        return retry_on_lock_conflict(super().dispatch_request)
+
+
 def create_service_app(
     name: str,
     blueprints: Iterable[Blueprint],
@@ -31,7 +38,7 @@ def create_service_app(
 ) -> Flask:
     """Build a service's app: `name` selects its database URL, port and OpenAPI title."""
     config = config or load_settings()
-    app = Flask(import_name or f"services.{name}")
+    app = ServiceApp(import_name or f"services.{name}")
     app.url_map.converters["int"] = IdConverter
     url = config.database_url(name)
     app.config.update(

@@ -4,6 +4,17 @@ Functions flush but never commit: the request (or command) that calls them owns 
 transaction, so the change and its outbox messages are committed together or not at all.
 Seats are rows (see "seats" below); on SQLite every transaction is `BEGIN IMMEDIATE`, so
 there all seat decisions are taken one at a time anyway.
+
+Lock order on PostgreSQL, the same on every path (a path may skip a step, never swap two):
+1. the event row, `FOR NO KEY UPDATE` (`lock_event`: changes that may free seats). Not
+   `FOR UPDATE`: inserting a registration takes `FOR KEY SHARE` on its event for the
+   foreign key, and must not wait behind a lock that only guards the event's other columns;
+2. the event's seats advisory lock, exclusive (`lock_event`) or shared (`register`,
+   `verify_email`), and the email's advisory lock (`register`);
+3. the member organisation row (`_check_organisation_cap`);
+4. seat and registration rows.
+Should PostgreSQL still abort a transaction for a lock conflict, the whole request runs
+again (`shared.db.retry_on_lock_conflict`).
 """
 from __future__ import annotations
 
@@ -12,7 +23,6 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 
@@ -42,9 +52,12 @@ def get_event(slug: str, *, published_only: bool = True) -> Event:
 
 def lock_event(event: Event) -> Event:
     """Re-read `event` with a row lock held until the transaction ends; this also takes the
-    exclusive seats lock, as every change made under it may free seats."""
+    exclusive seats lock, as every change made under it may free seats (steps 1 and 2 of
+    the lock order)."""
     event = db.session.execute(
-        sa.select(Event).where(Event.id == event.id).with_for_update().execution_options(populate_existing=True)
+        sa.select(Event).where(Event.id == event.id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE
+        .execution_options(populate_existing=True)
     ).scalar_one()
     lock_seats(event, exclusive=True)
     return event
@@ -144,8 +157,10 @@ def set_seats(event: Event, capacity: int | None) -> None:
     db.session.flush()
 
 
-#: first key of the PostgreSQL advisory locks on an event's seats (the second is its id)
-SEATS_LOCK = 1
+#: first keys of the PostgreSQL advisory locks on an event's seats (the second key is a hash
+#: of its slug, which never changes) and on one email's registration for an event; a hash
+#: collision only makes two requests wait for each other
+SEATS_LOCK, EMAIL_LOCK = 1, 2
 
 # Statements of the registration path are built once: building a statement costs more
 # Python time than PostgreSQL takes to run it.
@@ -160,9 +175,14 @@ TAKE_SEAT = (
     .execution_options(synchronize_session=False)
 )
 SEATS_LOCKS = {
-    exclusive: sa.select(lock(SEATS_LOCK, sa.bindparam("event_id")))
+    exclusive: sa.select(lock(SEATS_LOCK, sa.func.hashtext(sa.bindparam("slug"))))
     for exclusive, lock in ((True, sa.func.pg_advisory_xact_lock), (False, sa.func.pg_advisory_xact_lock_shared))
 }
+#: what `register` locks first, in one round trip: the seats (shared), then the email
+REGISTRATION_LOCKS = sa.select(
+    sa.func.pg_advisory_xact_lock_shared(SEATS_LOCK, sa.func.hashtext(sa.bindparam("slug"))),
+    sa.func.pg_advisory_xact_lock(EMAIL_LOCK, sa.func.hashtext(sa.bindparam("slug") + " " + sa.bindparam("email"))),
+)
 
 
 def _take_seat(event: Event, registration: Registration) -> bool:
@@ -180,15 +200,19 @@ def _leave_seat(registration: Registration) -> None:
     )
 
 
+def on_postgresql() -> bool:
+    """Whether advisory locks are needed: SQLite runs one writing transaction at a time."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def lock_seats(event: Event, *, exclusive: bool) -> None:
-    """Exclusive: about to free seats. Shared: found no seat, about to join the waiting list.
+    """Exclusive: about to free seats. Shared: may take a seat or join the waiting list.
 
     A PostgreSQL advisory lock held until commit: it lives in memory, unlike a row lock,
-    which writes to the row. SQLite needs none: it runs one writing transaction at a time.
+    which writes to the row.
     """
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    db.session.execute(SEATS_LOCKS[exclusive], {"event_id": event.id})
+    if on_postgresql():
+        db.session.execute(SEATS_LOCKS[exclusive], {"slug": event.slug})
 
 
 def waitlist(event: Event, limit: int | None = None) -> list[Registration]:
@@ -224,11 +248,9 @@ def _waitlisted_ahead(registration: Registration) -> int:
 
 def _seat_or_queue(event: Event, registration: Registration, now: dt.datetime) -> None:
     """Confirm when a seat is free, otherwise put at the end of the waiting list.
-
-    """
+    Call with the seats lock held (shared is enough)."""
     registration.queued_at = now
     registration.waitlist_position = None
-    lock_seats(event, exclusive=False)
     if _take_seat(event, registration):
         registration.status = CONFIRMED
         registration.confirmed_at = now
@@ -267,10 +289,14 @@ REGISTRATION_CONTEXT = sa.select(
 def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
     """Register a person for the event `slug`; returns the registration and whether it is new.
 
-    A second submission for the same email returns the existing active registration.
+    A second submission for the same email returns the existing active registration: the
+    email's lock makes simultaneous submissions of one address wait for each other, so
+    the later one finds the earlier one's registration instead of taking a second seat.
     Raises NotFound, Conflict (closed, organisation cap) or Forbidden (members only).
     """
     email = data["email"].strip().lower()
+    if on_postgresql():
+        db.session.execute(REGISTRATION_LOCKS, {"slug": slug, "email": email})
     # One round trip for what the decision needs: the event, an earlier registration of
     # this email, and the member organisation of the address.
     found = db.session.execute(REGISTRATION_CONTEXT, {"slug": slug, **member_parameters(email)}).first()
@@ -309,25 +335,8 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
         _seat_or_queue(event, registration, utcnow())
     db.session.add(registration)
     _announce(registration, f"registration.{registration.status}")
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same email registered at the same instant: answer with that registration.
-        # The seat this attempt held for a moment may have sent others to the waiting list.
-        db.session.rollback()
-        existing = _active_registration(event, email)
-        if existing is None:
-            raise
-        fill_free_seats(lock_event(event))
-        return existing, False
+    db.session.flush()
     return registration, True
-
-
-def _active_registration(event: Event, email: str) -> Registration | None:
-    found = db.session.scalar(
-        sa.select(Registration.id).where(Registration.event_id == event.id, Registration.email == email, Registration.status.in_(ACTIVE))
-    )
-    return db.session.get(Registration, found) if found is not None else None
 
 
 def _check_organisation_cap(event: Event, organisation: MemberOrganisation) -> None:
@@ -355,6 +364,7 @@ def verify_email(registration: Registration) -> Registration:
     reason = registration_closed_reason(registration.event, utcnow())
     if reason:
         raise Conflict(reason, {"event": [reason]})
+    lock_seats(registration.event, exclusive=False)
     _seat_or_queue(registration.event, registration, utcnow())
     _changed(registration, f"registration.{registration.status}")
     return registration

@@ -90,3 +90,36 @@ def test_per_organisation_cap_holds_under_parallel_requests(server, staff_token)
     from_lisbon = [r for r in responses[:40] if r.status_code == 201]
     assert len(from_lisbon) == 2
     assert all("email" in r.json()["errors"] for r in responses if r.status_code == 409)
+
+
+def test_a_registration_whose_client_hung_up_is_found_again_by_resubmission(server, staff_token, databases):
+    """The browser's connection drops after sending: the server still registers the person,
+    and submitting again answers with that registration instead of a second one."""
+    import json
+    import socket
+
+    headers = {"Authorization": f"Bearer {staff_token('events')}"}
+    requests.post(f"{server.url}/api/v1/events", json=event_payload(slug="hung-up", capacity=5), headers=headers)
+    body = json.dumps(person(1)).encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as connection:
+        connection.sendall(
+            b"POST /api/v1/events/hung-up/registrations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+    # The client is gone before any answer; wait until the server has committed.
+    engine = sa.create_engine(databases.urls["registration"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text(
+                "SELECT public_id, status FROM registration JOIN event ON event.id = registration.event_id WHERE slug = 'hung-up'"
+            )).all()
+        if stored:
+            break
+        time.sleep(0.05)
+    engine.dispose()
+    assert [status for _, status in stored] == ["confirmed"]
+
+    again = requests.post(f"{server.url}/api/v1/events/hung-up/registrations", json=person(1))
+    assert again.status_code == 200
+    assert again.json() == {"id": stored[0][0], "status": "confirmed"}

@@ -32,7 +32,7 @@ CAPACITY_STEPS = 6  # staff raise the capacity by 2, six times, during the rush
 def server(environ, databases):
     if databases.kind != "postgresql":
         pytest.skip("lock conflicts are PostgreSQL behaviour (SQLite runs one writer at a time)")
-    process = ServiceProcess("registration", environ, workers=8).start()
+    process = ServiceProcess("registration", environ, workers=8).start(timeout=120)
     yield process
     process.stop()
 

@@ -5,11 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import facturx
+import pytest
 import time_machine
 
+from shared import testing
 from tests.orders.conftest import order_payload
 
 UTC = dt.timezone.utc
+#: the coming 31 December: the staff token, issued now, is older than that on the faked clock
+YEAR = dt.date.today().year
+
+
+@pytest.fixture
+def orders(orders_environ):
+    """The orders service with staff tokens valid for two years, as its clock jumps ahead."""
+    from services.orders import create_app
+
+    return create_app(testing.test_settings({**orders_environ, "STAFF_TOKEN_DAYS": "730"})).test_client()
 
 
 def invoice_at(orders, headers, moment: dt.datetime, order_id: int) -> dict:
@@ -21,35 +33,35 @@ def invoice_at(orders, headers, moment: dt.datetime, order_id: int) -> dict:
 
 def test_invoices_around_midnight_take_the_day_and_year_of_paris(orders, staff_token, make_publication):
     make_publication(slug="midnight", stock=100)
-    with time_machine.travel(dt.datetime(2026, 12, 31, 20, 0, tzinfo=UTC), tick=False):
-        headers = {"Authorization": f"Bearer {staff_token('publications', 'year-end@efus.eu')}"}
+    headers = {"Authorization": f"Bearer {staff_token('publications', 'year-end@efus.eu')}"}
+    with time_machine.travel(dt.datetime(YEAR, 12, 31, 20, 0, tzinfo=UTC), tick=False):
         ids = [
             orders.post("/api/v1/orders", json=order_payload(1, publication="midnight", email=f"p{n}@example.org")).json["id"]
             for n in range(3)
         ]
 
-    # 23:59:59 in Paris is 22:59:59 UTC; 00:00:01 on 1 January in Paris is still 2026 in UTC.
-    last_of_2026 = invoice_at(orders, headers, dt.datetime(2026, 12, 31, 22, 59, 59, tzinfo=UTC), ids[0])
-    first_of_2027 = invoice_at(orders, headers, dt.datetime(2026, 12, 31, 23, 0, 1, tzinfo=UTC), ids[1])
-    second_of_2027 = invoice_at(orders, headers, dt.datetime(2027, 1, 1, 9, 0, tzinfo=UTC), ids[2])
-    assert [last_of_2026["invoice"], first_of_2027["invoice"], second_of_2027["invoice"]] == [
-        "2026-00001", "2027-00001", "2027-00002"]
+    # 23:59:59 in Paris is 22:59:59 UTC; 00:00:01 on 1 January in Paris is still the old year in UTC.
+    last_of_the_year = invoice_at(orders, headers, dt.datetime(YEAR, 12, 31, 22, 59, 59, tzinfo=UTC), ids[0])
+    first_of_the_next = invoice_at(orders, headers, dt.datetime(YEAR, 12, 31, 23, 0, 1, tzinfo=UTC), ids[1])
+    second_of_the_next = invoice_at(orders, headers, dt.datetime(YEAR + 1, 1, 1, 9, 0, tzinfo=UTC), ids[2])
+    assert [last_of_the_year["invoice"], first_of_the_next["invoice"], second_of_the_next["invoice"]] == [
+        f"{YEAR}-00001", f"{YEAR + 1}-00001", f"{YEAR + 1}-00002"]
 
-    with time_machine.travel(dt.datetime(2027, 1, 1, 9, 0, tzinfo=UTC), tick=False):
+    with time_machine.travel(dt.datetime(YEAR + 1, 1, 1, 9, 0, tzinfo=UTC), tick=False):
         listed = {i["number"]: i for i in orders.get("/api/v1/invoices", headers=headers).json}
         pdfs = {number: orders.get(f"/api/v1/invoices/{number}.pdf", headers=headers).data for number in listed}
-    assert listed["2026-00001"]["issue_date"] == "2026-12-31"
-    assert listed["2027-00001"]["issue_date"] == "2027-01-01"
+    assert listed[f"{YEAR}-00001"]["issue_date"] == f"{YEAR}-12-31"
+    assert listed[f"{YEAR + 1}-00001"]["issue_date"] == f"{YEAR + 1}-01-01"
     for number, pdf in pdfs.items():
         _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False)
         assert listed[number]["issue_date"].replace("-", "").encode() in xml
 
     # A credit note issued in the new year has the new year's number and refers to the old invoice.
-    with time_machine.travel(dt.datetime(2027, 1, 2, 9, 0, tzinfo=UTC), tick=False):
+    with time_machine.travel(dt.datetime(YEAR + 1, 1, 2, 9, 0, tzinfo=UTC), tick=False):
         cancelled = orders.post(f"/api/v1/orders/{ids[0]}/cancel", headers=headers)
         credit_notes = orders.get("/api/v1/credit-notes", headers=headers)
     assert cancelled.status_code == 200, cancelled.json
     assert credit_notes.status_code == 200, credit_notes.json
     [credit_note] = credit_notes.json
-    assert credit_note["number"] == "2027-00003"
-    assert (credit_note["issue_date"], credit_note["refers_to"]) == ("2027-01-02", "2026-00001")
+    assert credit_note["number"] == f"{YEAR + 1}-00003"
+    assert (credit_note["issue_date"], credit_note["refers_to"]) == (f"{YEAR + 1}-01-02", f"{YEAR}-00001")

@@ -4,12 +4,12 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST  := $(PYTHON) -m pytest -p no:cacheprovider
 
-.PHONY: run test test-postgresql test-sqlite bench system-packages browser-packages test-plone clean
+.PHONY: run test test-postgresql test-sqlite test-deploy lock bench system-packages browser-packages test-plone clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ".[test]"
+	$(VENV)/bin/pip install --quiet -e ".[dev,test]"
 	@rm -f $(VENV)/.installed-*; touch $@
 
 system-packages:
@@ -32,12 +32,24 @@ test: $(STAMP) browser-packages node_modules/.package-lock.json
 
 test-postgresql: $(STAMP)
 	@if $(PYTHON) -c "import sys; from shared.testing import postgres_available as a; sys.exit(not a())"; then \
-		TEST_DATABASE=postgresql $(PYTEST) tests; \
+		TEST_DATABASE=postgresql $(PYTEST) tests -m "not deploy"; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable (TEST_POSTGRES_URL) but CI needs it" >&2; exit 1; \
 	else echo "PostgreSQL is not reachable: skipping the PostgreSQL run (set TEST_POSTGRES_URL)"; fi
 
 test-sqlite: $(STAMP)
-	TEST_DATABASE=sqlite $(PYTEST) tests -m "not postgresql_only"
+	TEST_DATABASE=sqlite $(PYTEST) tests -m "not postgresql_only and not deploy"
+
+# Production as deployed (tests/deploy, marker `deploy`): the image's install step in a clean
+# virtualenv from the lock file, and the cluster test (network namespaces, nginx; needs root).
+test-deploy: $(STAMP)
+	@./deploy/system-packages.sh --deploy
+	TEST_DATABASE=postgresql $(PYTEST) tests/deploy -m deploy
+
+# Rebuild deploy/requirements.lock (pinned, hashed runtime dependencies) from pyproject.toml.
+lock:
+	@test -x var/lock-venv/bin/pip-compile || (python3 -m venv var/lock-venv && var/lock-venv/bin/pip install --quiet pip-tools)
+	var/lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		--allow-unsafe --output-file deploy/requirements.lock pyproject.toml
 
 # The Plone add-on (plugins/eupolnet.plone): its integration tests (plone.app.testing, no
 # browser) in var/plone-venv, then a real Plone 6.2 site in Chromium. Its own CI step: Plone

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the project needs (WeasyPrint's libraries and fonts, poppler for PDF
-# checks, Chromium for browser tests). Installs only what is missing; needs root or sudo.
+# checks, Chromium for browser tests, nginx for the cluster test). Installs only what is missing; needs root or sudo.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core poppler-utils)
 case "${1:-}" in
   --browser) packages+=(chromium) ;;
   --bench) packages+=(wrk) ;;
+  --deploy) packages+=(nginx openssl iproute2) ;;
 esac
 missing=()
 for package in "${packages[@]}"; do

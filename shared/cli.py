@@ -1,7 +1,7 @@
 """The `eupolnet` command: migrations, staff accounts, the outbox relay, the dev runner."""
 from __future__ import annotations
 
-import logging
+import os
 import signal
 import threading
 
@@ -9,24 +9,60 @@ import click
 import sqlalchemy as sa
 
 from shared.config import SERVICES, load_settings
+from shared.processes import NAMES as PROCESS_NAMES
 
 
 @click.group()
 def main() -> None:
     """EU-POLNET services."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from shared.observability import configure_logging
+
+    configure_logging(load_settings())
 
 
 @main.command()
 @click.argument("services", nargs=-1, type=click.Choice(SERVICES))
-def migrate(services: tuple[str, ...]) -> None:
+@click.option("--wait", default=0.0, show_default=True, help="Seconds to keep retrying while a database cannot be reached.")
+def migrate(services: tuple[str, ...], wait: float) -> None:
     """Bring the databases of SERVICES (default: all) to the latest schema."""
-    from shared.migrations import migrated_services, upgrade
+    from shared.migrations import migrated_services, upgrade_when_reachable
 
     settings = load_settings()
     for service in services or migrated_services():
-        upgrade(service, settings.database_url(service))
+        upgrade_when_reachable(service, settings.database_url(service), wait)
         click.echo(f"{service}: database up to date")
+
+
+@main.command()
+@click.argument("name", type=click.Choice(PROCESS_NAMES))
+def process(name: str) -> None:
+    """Become process NAME of the production process list (shared/processes.py)."""
+    from shared.processes import command
+
+    argv = command(name, load_settings())
+    os.execv(argv[0], argv)
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def ready(services: tuple[str, ...]) -> None:
+    """Exit 0 when the databases of SERVICES (default: all) are reachable and migrated and
+    the broker answers (the relay's, workers' and retention job's healthcheck)."""
+    import redis
+
+    from shared.migrations import databases_ready, migrated_services
+
+    settings = load_settings()
+    checks = databases_ready({service: settings.database_url(service) for service in services or migrated_services()})
+    try:
+        redis.Redis.from_url(settings.redis_url or "", socket_connect_timeout=2, socket_timeout=2).ping()
+        checks["broker"] = "ok"
+    except (redis.RedisError, ValueError) as error:
+        checks["broker"] = f"error: {type(error).__name__}"
+    for name, state in checks.items():
+        click.echo(f"{name}: {state}")
+    if any(state != "ok" for state in checks.values()):
+        raise SystemExit(1)
 
 
 @main.command()
@@ -121,10 +157,23 @@ def relay(services: tuple[str, ...], interval: float) -> None:
 
 
 @main.command()
-def anonymise() -> None:
+@click.option("--every-hours", type=float, default=None, help="Keep running, and apply it again every so many hours.")
+def anonymise(every_hours: float | None) -> None:
     """Apply the retention period (RETENTION_DAYS; run it daily): registrations of events that
     ended before it are anonymised, the notify service's delivery log and reminder records
     likewise, and every service forgets the messages it relayed before it."""
+    if every_hours is None:
+        _anonymise()
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.is_set():
+        _anonymise()
+        stop.wait(every_hours * 3600)
+
+
+def _anonymise() -> None:
     import datetime as dt
     import importlib
 

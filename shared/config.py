@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import load_dotenv
+from sqlalchemy.engine import url as sa_url
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("EUPOLNET_VAR_DIR", ROOT / "var"))
@@ -60,6 +61,16 @@ class Settings:
     invoice_bank_iban: str = DEVELOPMENT_IBAN
     invoice_bank_bic: str = "AGRIFRPPXXX"
     invoice_payment_days: int = 30
+    #: where browsers reach the orders service (the embed script's order forms)
+    public_orders_url: str = "http://localhost:8002"
+    #: production processes (shared/processes.py, deploy/README.md)
+    trusted_proxies: int = 0
+    bind_host: str = "127.0.0.1"
+    web_concurrency: int = 2
+    worker_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    worker_threads: int = 16
+    log_format: str = "text"
+    sentry_dsn: str = ""
 
     @property
     def production(self) -> bool:
@@ -81,15 +92,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         name: int(environ.get(f"{name.upper()}_PORT") or DEFAULT_PORTS[name]) for name in SERVICES
     }
     database_urls = {
-        name: environ.get(f"{name.upper()}_DATABASE_URL") or f"sqlite:///{VAR_DIR / name}.sqlite3"
+        name: environ.get(f"{name.upper()}_DATABASE_URL") or _postgres_url(environ, name) or f"sqlite:///{VAR_DIR / name}.sqlite3"
         for name in SERVICES
     }
+    env = environ.get("EUPOLNET_ENV", "development")
     service_urls = {
         name: (environ.get(f"{name.upper()}_URL") or f"http://localhost:{ports[name]}").rstrip("/")
         for name in SERVICES
     }
     settings = Settings(
-        env=environ.get("EUPOLNET_ENV", "development"),
+        env=env,
         secret_key=environ.get("SECRET_KEY") or DEFAULT_SECRET,
         public_base_url=(environ.get("PUBLIC_BASE_URL") or service_urls["registration"]).rstrip("/"),
         database_urls=database_urls,
@@ -114,9 +126,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         invoice_bank_iban=(environ.get("INVOICE_BANK_IBAN") or DEVELOPMENT_IBAN).replace(" ", "").upper(),
         invoice_bank_bic=(environ.get("INVOICE_BANK_BIC") or Settings.invoice_bank_bic).strip().upper(),
         invoice_payment_days=int(environ.get("INVOICE_PAYMENT_DAYS") or 30),
+        public_orders_url=(environ.get("PUBLIC_ORDERS_URL") or service_urls["orders"]).rstrip("/"),
+        trusted_proxies=int(environ.get("TRUSTED_PROXIES") or 0),
+        bind_host=environ.get("BIND_HOST") or "127.0.0.1",
+        web_concurrency=int(environ.get("WEB_CONCURRENCY") or 2),
+        worker_processes=int(environ.get("WORKER_PROCESSES") or os.cpu_count() or 1),
+        worker_threads=int(environ.get("WORKER_THREADS") or 16),
+        log_format=(environ.get("LOG_FORMAT") or ("json" if env == "production" else "text")).lower(),
+        sentry_dsn=environ.get("SENTRY_DSN", ""),
     )
     check(settings)
     return settings
+
+
+def _postgres_url(environ: dict[str, str], service: str) -> str | None:
+    """`postgresql+psycopg://POSTGRES_USER:POSTGRES_PASSWORD@POSTGRES_HOST/eupolnet_SERVICE` when
+    POSTGRES_HOST is set: the compose file's way, so the password is written in one place only."""
+    host = environ.get("POSTGRES_HOST")
+    if not host:
+        return None
+    url = sa_url.URL.create(
+        "postgresql+psycopg", username=environ.get("POSTGRES_USER") or "eupolnet",
+        password=environ.get("POSTGRES_PASSWORD") or None, host=host,
+        port=int(environ["POSTGRES_PORT"]) if environ.get("POSTGRES_PORT") else None, database=f"eupolnet_{service}",
+    )
+    return url.render_as_string(hide_password=False)
 
 
 def check(settings: Settings) -> None:
@@ -127,3 +161,7 @@ def check(settings: Settings) -> None:
         raise ConfigurationError("SECRET_KEY must be at least 32 characters in production")
     if settings.smtp_tls not in {"none", "starttls", "ssl"}:
         raise ConfigurationError("SMTP_TLS must be one of none, starttls, ssl")
+    if settings.trusted_proxies < 0:
+        raise ConfigurationError("TRUSTED_PROXIES is the number of reverse proxies in front of the services (0 or more)")
+    if settings.log_format not in {"text", "json"}:
+        raise ConfigurationError("LOG_FORMAT must be text or json")

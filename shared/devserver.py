@@ -12,8 +12,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+import shared.processes
 from shared.auth import save_staff_account
 from shared.config import VAR_DIR, Settings
 from shared.migrations import migrated_services, upgrade
@@ -33,26 +33,10 @@ def uses_mail_sink(settings: Settings) -> bool:
     return settings.smtp_host == "localhost" and not port_is_open(settings.smtp_port)
 
 
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).with_name(name))
-
-
-def processes(settings: Settings, services: tuple[str, ...]) -> dict[str, list[str]]:
-    """The commands to run, by name."""
-    commands = {
-        service: [
-            _bin("gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{settings.ports[service]}",
-            "--access-logfile", "-", "--log-level", "warning", f"services.{service}:create_app()",
-        ]
-        for service in services
-    }
-    commands["relay"] = [_bin("eupolnet"), "relay", *services]
-    worker_modules = [f"services.{s}.actors" for s in services if (Path(__file__).parent.parent / "services" / s / "actors.py").exists()]
-    if worker_modules:
-        # One process per core and 16 threads (MEASURED.md); shared.worker sets the queue prefetch.
-        commands["worker"] = [
-            _bin("dramatiq"), "--processes", str(os.cpu_count() or 1), "--threads", "16", "shared.worker", *worker_modules,
-        ]
+def processes(settings: Settings) -> dict[str, list[str]]:
+    """The commands to run, by name: the production process list (shared.processes), plus
+    the development mail sink when no SMTP server is configured."""
+    commands = shared.processes.commands(settings)
     if uses_mail_sink(settings):
         commands["mailsink"] = [
             sys.executable, "-m", "services.notify.mailsink", "--host", settings.smtp_host,
@@ -87,7 +71,7 @@ def run_all(settings: Settings) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        commands = processes(settings, services)
+        commands = processes(settings)
         for name, command in commands.items():
             children[name] = subprocess.Popen(command, env=environ)
         print("\nEU-POLNET is running:")

@@ -9,10 +9,13 @@ credentials are ever allowed: the widget sends no cookies and needs none.
 
 The rate limit counts submissions per client address in Redis, shared by every worker; when
 Redis cannot be reached each process counts in its own memory, so registrations still go
-through. The client address is the peer's, or, when the peer is a proxy on this machine (as
-deploy/gunicorn.conf.py trusts by default), the last address it added to X-Forwarded-For.
-Callers on this machine that come through no proxy (scripts, benchmarks, tests) are not
-limited.
+through. The client address (`client_address`) is, behind `TRUSTED_PROXIES` reverse
+proxies, the address they put in X-Forwarded-For (Werkzeug's ProxyFix, set up by
+shared.web); with none configured, the last X-Forwarded-For entry of a proxy on this
+machine, else the peer. Only in development without a trusted proxy are callers on this
+machine that came through no proxy (scripts, benchmarks, tests) not limited; in production
+and behind a proxy every submission counts, so a proxy that sends no X-Forwarded-For puts
+everyone in its own bucket instead of in none.
 """
 from __future__ import annotations
 
@@ -81,8 +84,12 @@ def rate_limit(app: Flask, endpoint: str, limits: str, **options: Any) -> None:
 
 
 def local_without_proxy() -> bool:
-    """A caller on this machine that came through no proxy (another service, a script)."""
-    return _on_this_machine(request.remote_addr or "") and "X-Forwarded-For" not in request.headers
+    """A caller that came through no proxy (another service, a script): no X-Forwarded-For,
+    and on this machine or, behind TRUSTED_PROXIES, inside their network (the proxy always
+    sends the header, so a request without it did not pass the proxy)."""
+    if "X-Forwarded-For" in request.headers:
+        return False
+    return settings().trusted_proxies > 0 or _on_this_machine(request.remote_addr or "")
 
 
 def allowed_origin() -> str | None:
@@ -93,9 +100,12 @@ def allowed_origin() -> str | None:
 
 
 def client_address() -> str:
+    """The visitor's address: behind TRUSTED_PROXIES proxies the one they name (ProxyFix has
+    set `remote_addr`); with none configured, the last X-Forwarded-For entry of a proxy on
+    this machine, else the peer."""
     peer = request.remote_addr or ""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _on_this_machine(peer):
+    if forwarded and not settings().trusted_proxies and _on_this_machine(peer):
         return forwarded.split(",")[-1].strip()
     return peer
 
@@ -112,10 +122,11 @@ def _rule() -> str | None:
 
 
 def _limited(routes: Mapping[str, tuple[str, ...]]) -> bool:
-    """Submissions are limited, except those of local callers that came through no proxy."""
+    """Submissions are limited, except in development with no trusted proxy those of local callers."""
     if request.method != "POST" or "POST" not in routes.get(_rule() or "", ()):
         return False
-    return not local_without_proxy()
+    config = settings()
+    return config.production or config.trusted_proxies > 0 or not local_without_proxy()
 
 
 def _cors_methods(routes: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:

@@ -1,10 +1,16 @@
 """Alembic migrations, one history per service, run from code (`eupolnet migrate`)."""
 from __future__ import annotations
 
+import functools
 import importlib
+import logging
+import time
 
+import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from shared.config import ROOT, SERVICES
 from shared.db import db
@@ -25,6 +31,55 @@ def migrated_services() -> tuple[str, ...]:
 
 def upgrade(service: str, url: str) -> None:
     command.upgrade(alembic_config(service, url), "head")
+
+
+def upgrade_when_reachable(service: str, url: str, wait: float) -> None:
+    """`upgrade`, retried while the database cannot be reached (still starting, restarting)
+    for up to `wait` seconds; a failing migration itself is not retried."""
+    deadline = time.monotonic() + wait
+    delay = 0.5
+    while True:
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 5} if url.startswith("postgresql") else {})
+        try:
+            with engine.connect():
+                break
+        except sa.exc.OperationalError as error:
+            if time.monotonic() + delay > deadline:
+                raise
+            logging.getLogger(__name__).warning("%s: database not reachable yet (%s), retrying in %.1fs",
+                                                service, str(error).splitlines()[0], delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        finally:
+            engine.dispose()
+    upgrade(service, url)
+
+
+@functools.cache
+def head_revision(service: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(service, "sqlite://")).get_current_head()
+
+
+def migration_state(service: str, connection) -> str:  # noqa: ANN001  (a SQLAlchemy connection)
+    """"ok" when the database is at the service's latest migration, else what it is at."""
+    current = MigrationContext.configure(connection).get_current_revision()
+    head = head_revision(service)
+    return "ok" if current == head else f"error: database at {current or 'no revision'}, code expects {head}"
+
+
+def databases_ready(urls: dict[str, str]) -> dict[str, str]:
+    """Per service (of `urls`): "ok" when its database answers and is at its latest migration."""
+    checks = {}
+    for service, url in urls.items():
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 2} if url.startswith("postgresql") else {})
+        try:
+            with engine.connect() as connection:
+                checks[service] = migration_state(service, connection)
+        except sa.exc.SQLAlchemyError as error:
+            checks[service] = f"error: {type(error).__name__}"
+        finally:
+            engine.dispose()
+    return checks
 
 
 def make_revision(service: str, url: str, message: str) -> None:

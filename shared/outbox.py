@@ -18,14 +18,16 @@ import logging
 import threading
 import time
 import uuid
-from typing import Callable
+from typing import Callable, Iterable
 
 import dramatiq
 import sqlalchemy as sa
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.contracts import CONTRACTS, make_envelope
 from shared.db import UTCDateTime, db, utcnow
+from shared.observability import REQUEST_ID
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +53,17 @@ class OutboxMessage(db.Model):
 
 
 def emit(message_type: str, key: str, data: dict) -> OutboxMessage:
-    """Add a message to the current transaction; it is sent only if the transaction commits."""
+    """Add a message to the current transaction; it is sent only if the transaction commits.
+    The id of the request (or message) being handled travels in the envelope (shared.observability)."""
     now = utcnow()
+    envelope = make_envelope(message_type, key, data, now)
+    if (request_id := REQUEST_ID.get()) is not None:
+        envelope["request_id"] = request_id
     message = OutboxMessage(
         id=uuid.uuid4().hex,
         message_type=message_type,
         idempotency_key=key,
-        envelope=make_envelope(message_type, key, data, now),
+        envelope=envelope,
         created_at=now,
         attempts=0,
     )
@@ -146,9 +152,25 @@ def pending_count(session: Session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) or 0
 
 
+def oldest_pending_age(session: Session) -> float:
+    """Seconds the oldest unsent message has waited (0 when none waits): the relay's lag."""
+    oldest = session.scalar(sa.select(sa.func.min(OutboxMessage.created_at)).where(OutboxMessage.sent_at.is_(None)))
+    return max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+
+
 def purge_sent(before: dt.datetime) -> int:
     """Delete the messages relayed before `before`: once consumed they are only history, and
     they hold the personal data they carried (run by the retention job)."""
     return db.session.execute(
         sa.delete(OutboxMessage).where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < before)
     ).rowcount
+
+
+def outbox_metrics() -> Iterable[Metric]:
+    """What `GET /metrics` reports of this service's outbox: messages waiting, and for how long."""
+    pending = GaugeMetricFamily("eupolnet_outbox_pending_messages", "Outbox messages not yet handed to the broker")
+    lag = GaugeMetricFamily("eupolnet_outbox_lag_seconds", "Age of the oldest outbox message not yet handed to the broker")
+    pending.add_metric([], pending_count(db.session))
+    lag.add_metric([], oldest_pending_age(db.session))
+    db.session.rollback()
+    return [pending, lag]

@@ -8,12 +8,15 @@ from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
 from werkzeug.routing import IntegerConverter
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import audit
+from shared import audit, observability
 from shared.config import Settings, load_settings
 from shared.db import db, engine_options, ping, retry_on_lock_conflict
 from shared.errors import ApiError, error_response, register_error_handlers
 from shared.schemas import FORBIDDEN_CHARACTERS, FORBIDDEN_MESSAGE, MAX_ID
+from shared.migrations import migration_state
+from shared.outbox import outbox_metrics
 
 #: Bodies larger than this are refused with 413 before any parsing.
 MAX_BODY_BYTES = 64 * 1024
@@ -64,6 +67,13 @@ def create_service_app(
     app.before_request(_require_json_body)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/readyz", "readyz", _readyz)
+    observability.init_app(app)
+    observability.scraped(app, outbox_metrics)
+    if config.trusted_proxies:
+        # The client is who the last TRUSTED_PROXIES proxies say it is (X-Forwarded-For,
+        # -Proto, -Host); a request that came through no proxy still names its peer.
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
 
 
@@ -125,6 +135,7 @@ def _readyz() -> ResponseReturnValue:
     try:
         ping(db.session)
         checks["database"] = "ok"
+        checks["migrations"] = migration_state(current_app.extensions["eupolnet_service"], db.session.connection())
     except Exception as error:  # any failure means "not ready"; the reason is reported
         checks["database"] = f"error: {type(error).__name__}"
     finally:

@@ -26,6 +26,7 @@ from flask.ctx import AppContext
 from shared.broker import setup_broker
 from shared.config import ConfigurationError, Settings, load_settings
 from shared.db import db, engine_options
+from shared.observability import REQUEST_ID, configure_logging, new_request_id
 
 #: messages each worker process takes from a queue ahead of its threads. Dramatiq's default
 #: (twice the threads) starves the threads (MEASURED.md: ~1,700 against ~6,300 msg/s with
@@ -83,10 +84,17 @@ class AppContextMiddleware(Middleware):
         context = self._app(message.queue_name).app_context()
         context.push()
         self.local.context = context
+        # the id of the web request that caused the message, in this message's logs and in what it emits
+        envelope = message.args[0] if message.args and isinstance(message.args[0], dict) else {}
+        self.local.request_id = REQUEST_ID.set(new_request_id(envelope.get("request_id")))
 
     def after_process_message(
         self, broker: dramatiq.Broker, message: dramatiq.Message, *, result: Any = None, exception: BaseException | None = None
     ) -> None:
+        token = getattr(self.local, "request_id", None)
+        if token is not None:
+            self.local.request_id = None
+            REQUEST_ID.reset(token)
         context: AppContext | None = getattr(self.local, "context", None)
         if context is not None:
             self.local.context = None
@@ -149,4 +157,6 @@ def configure(settings: Settings) -> dramatiq.Broker:
     return broker
 
 
-broker = configure(load_settings())
+_settings = load_settings()
+configure_logging(_settings)
+broker = configure(_settings)

@@ -18,7 +18,7 @@ def service_client(request, settings, clean):
 def test_health_readiness_and_openapi(service_client):
     assert service_client.get("/healthz").json["status"] == "ok"
     ready = service_client.get("/readyz")
-    assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "migrations": "ok", "broker": "ok"}
     spec = service_client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.") and spec["paths"]
 

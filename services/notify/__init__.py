@@ -8,11 +8,15 @@ from __future__ import annotations
 from flask import Flask
 
 from shared.config import Settings
+from shared.observability import scraped
 from shared.web import create_service_app
 
 
 def create_app(config: Settings | None = None) -> Flask:
     from services.notify import models  # noqa: F401  (models register their tables)
+    from services.notify.metrics import notify_metrics
     from services.notify.views import blp
 
-    return create_service_app("notify", [blp], config)
+    app = create_service_app("notify", [blp], config)
+    scraped(app, notify_metrics)
+    return app

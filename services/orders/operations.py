@@ -28,6 +28,7 @@ from services.orders.models import (
 )
 from shared.db import db, insert_if_absent, utcnow
 from shared.errors import ApiError, Conflict, NotFound
+from shared.observability import INVOICE_RENDER
 from shared.outbox import emit
 from shared.web import settings
 
@@ -423,7 +424,8 @@ def _issue(order: Order, model: type[Invoice] | type[CreditNote], lines: list[Do
         content.update(refers_to=refers_to.number, refers_to_date=refers_to.issue_date)
     sequence = next_document_number(today.year)
     number = f"{today.year}-{sequence:05d}"
-    pdf = render_document(DocumentContent(number=number, **content))
+    with INVOICE_RENDER.time():
+        pdf = render_document(DocumentContent(number=number, **content))
     document = model(
         number=number,
         year=today.year,

@@ -158,7 +158,7 @@ def translate(message: str, language: str) -> str:
 
 @bp.get("/embed.js")
 def script() -> ResponseReturnValue:
-    body = _script(settings().service_url("orders"))
+    body = _script(settings().public_orders_url)
     response = Response(body, content_type="text/javascript; charset=utf-8")
     response.headers["Cache-Control"] = "public, max-age=600, stale-while-revalidate=86400"
     response.headers["X-Content-Type-Options"] = "nosniff"

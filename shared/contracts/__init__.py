@@ -2,7 +2,9 @@
 
 A message travels as an envelope of JSON primitives:
 `{"type", "version", "key", "occurred_at", "data"}`. `key` is the idempotency key: stable
-for one state change, so a consumer that has seen it once ignores every redelivery.
+for one state change, so a consumer that has seen it once ignores every redelivery. The
+outbox adds `request_id`, the id of the web request (or message) that caused it, when
+there is one: for the logs only, never for a decision.
 Producers validate `data` against the contract's schema before writing it to the outbox,
 so a consumer never receives a shape it does not know.
 """

@@ -80,22 +80,41 @@ def test_filled_honeypot_is_refused_and_nothing_is_written(registration_url, hos
     assert registrations("police-academy-lisbon") == []
 
 
-def test_submissions_are_rate_limited_per_client_address(registration_url, host, publish_event):
-    """Behind a proxy on this machine, the client is the address the proxy names."""
-    publish_event(capacity=None)
+def test_submissions_are_rate_limited_per_client_address(settings, auth, host):
+    """Behind TRUSTED_PROXIES=1 proxy, the client is the address the proxy names last; a
+    request the proxy sent without X-Forwarded-For counts as the proxy's, never as nobody's."""
+    from services.registration import create_app
 
-    def register(number: int, client: str | None) -> requests.Response:
-        headers = {"Origin": host.origin, **({"X-Forwarded-For": f"10.9.9.9, {client}"} if client else {})}
-        return requests.post(registration_url + REGISTRATIONS, json=person(number), headers=headers, timeout=10)
+    client = create_app(dataclasses.replace(settings, trusted_proxies=1, embed_allowed_origins=(host.origin,))).test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # the reverse proxy
+    assert client.post("/api/v1/events", json=event_payload(capacity=None), headers=auth).status_code == 201
+
+    def register(number: int, client_address: str | None):
+        headers = {"Origin": host.origin, **({"X-Forwarded-For": f"10.9.9.9, {client_address}"} if client_address else {})}
+        return client.post(REGISTRATIONS, json=person(number), headers=headers)
 
     assert {register(n, "203.0.113.7").status_code for n in range(20)} == {201}
     refused = register(20, "203.0.113.7")
     assert refused.status_code == 429
-    assert refused.json()["errors"] == {"body": ["Too many submissions from your address: please wait a minute and try again."]}
+    assert refused.json["errors"] == {"body": ["Too many submissions from your address: please wait a minute and try again."]}
     assert int(refused.headers["Retry-After"]) > 0
     assert refused.headers["Access-Control-Allow-Origin"] == host.origin, "the embedded form can read the refusal"
     assert register(21, "203.0.113.8").status_code == 201, "another client is not affected"
-    assert register(22, None).status_code == 201, "local callers without a proxy (scripts, benchmarks) are not limited"
+    assert [register(22 + n, None).status_code for n in range(21)] == [201] * 20 + [429], "no header: the proxy's own bucket"
+
+
+def test_local_callers_without_a_proxy_are_not_limited_in_development_only(registration_url, host, publish_event, settings):
+    """Scripts and benchmarks on this machine are not limited in development; in production
+    every caller is (a proxy on the same machine must not lift the limit)."""
+    publish_event(capacity=None)
+    codes = {requests.post(registration_url + REGISTRATIONS, json=person(n), headers={"Origin": host.origin}, timeout=10).status_code
+             for n in range(25)}
+    assert codes == {201}
+    from services.registration import create_app
+
+    production = create_app(dataclasses.replace(settings, env="production")).test_client()
+    codes = [production.post(REGISTRATIONS, json=person(100 + n), headers={"Origin": host.origin}).status_code for n in range(21)]
+    assert codes == [201] * 20 + [429]
 
 
 def test_rate_limit_counts_in_memory_when_redis_is_down(settings, auth):

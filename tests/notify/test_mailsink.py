@@ -43,10 +43,10 @@ def test_each_email_is_written_to_a_file_a_person_can_open(tmp_path):
 
 def test_make_run_starts_the_sink_unless_an_smtp_server_is_configured_or_listening():
     port = free_port()
-    default = processes(load_settings({"SMTP_PORT": str(port)}), ("notify",))
+    default = processes(load_settings({"SMTP_PORT": str(port)}))
     assert default["mailsink"][-4:] == ["--port", str(port), "--directory", str(MAIL_DIR)]
     assert default["worker"][1:5] == ["--processes", str(os.cpu_count() or 1), "--threads", "16"]
-    configured = processes(load_settings({"SMTP_HOST": "smtp.efus.eu", "SMTP_PORT": "587"}), ("notify",))
+    configured = processes(load_settings({"SMTP_HOST": "smtp.efus.eu", "SMTP_PORT": "587"}))
     assert "mailsink" not in configured
     with socket.create_server(("127.0.0.1", port)):  # a local SMTP server of the developer's own
-        assert "mailsink" not in processes(load_settings({"SMTP_PORT": str(port)}), ("notify",))
+        assert "mailsink" not in processes(load_settings({"SMTP_PORT": str(port)}))

@@ -49,7 +49,9 @@ def test_registrations_are_accepted_while_redis_is_down_and_delivered_after(clie
         assert sorted(m["actor_name"] for m in messages) == ["registration_confirmed"] * 3 + ["registration_waitlisted"] * 3
         assert len({m["message_id"] for m in messages}) == 6
         envelope = messages[0]["args"][0]
-        assert set(envelope) == {"type", "version", "key", "occurred_at", "data"} and envelope["version"] == 1
+        assert set(envelope) == {"type", "version", "key", "occurred_at", "data", "request_id"} and envelope["version"] == 1
+        # the id of the web request that caused each message (shared.observability)
+        assert {m["args"][0]["request_id"] for m in messages} == {r.headers["X-Request-Id"] for r in responses}
     finally:
         stop.set()
         relay.join(10)

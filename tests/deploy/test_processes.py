@@ -108,7 +108,7 @@ class LateDatabase:
 
 
 @pytest.mark.postgresql_only
-def test_migrate_waits_for_a_database_that_is_still_starting():
+def test_migrate_waits_for_a_database_that_is_still_starting(tmp_path):
     name = f"eupolnet_late{os.getpid()}"
     admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -117,14 +117,18 @@ def test_migrate_waits_for_a_database_that_is_still_starting():
     late = LateDatabase()
     url = sa.make_url(postgres_url()).set(host="127.0.0.1", port=late.port, database=name).render_as_string(hide_password=False)
     try:
-        migrate = subprocess.Popen([EUPOLNET, "migrate", "notify", "--wait", "60"], env={**os.environ, "NOTIFY_DATABASE_URL": url},
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2)
-        assert migrate.poll() is None, "still waiting for the database"
+        log = tmp_path / "migrate.log"
+        with log.open("w") as stream:
+            migrate = subprocess.Popen([EUPOLNET, "migrate", "notify", "--wait", "60"], env={**os.environ, "NOTIFY_DATABASE_URL": url},
+                                       stdout=subprocess.PIPE, stderr=stream, text=True)
+        deadline = time.monotonic() + 30
+        while log.read_text().count("database not reachable yet") < 2:  # it tried, and tried again
+            assert migrate.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
         late.open()
-        out, err = migrate.communicate(timeout=60)
-        assert migrate.returncode == 0, err
-        assert "notify: database up to date" in out and "database not reachable yet" in err
+        out, _ = migrate.communicate(timeout=60)
+        assert migrate.returncode == 0, log.read_text()
+        assert out.splitlines() == ["notify: database up to date"]
         quick = subprocess.run([EUPOLNET, "migrate", "notify"], capture_output=True, text=True,
                                env={**os.environ, "NOTIFY_DATABASE_URL": url.replace(str(late.port), str(free_port()))})
         assert quick.returncode != 0, "without --wait an unreachable database fails at once"

@@ -4,7 +4,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST  := $(PYTHON) -m pytest -p no:cacheprovider
 
-.PHONY: run test test-postgresql test-sqlite test-deploy lock bench system-packages browser-packages test-plone clean
+.PHONY: run test test-postgresql test-sqlite test-deploy lock bench system-packages browser-packages test-plone clean translations compile-translations
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -22,11 +22,31 @@ browser-packages:
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-run: $(STAMP) system-packages
+# Translations (shared/i18n.py, README "Translations"): one catalogue per domain and language
+# in shared/locales/. `make translations` extracts every text of the code and templates into
+# the .pot files, merges them into each language's .po (new texts come in empty, changed
+# ones fuzzy: the test fails until a translator has done them) and compiles the .mo files,
+# which are built, never committed; `make run` and `make test` compile them too.
+LOCALES := shared/locales
+PYBABEL := $(VENV)/bin/pybabel
+DOMAINS := messages backoffice
+
+translations: $(STAMP)
+	@for domain in $(DOMAINS); do \
+		$(PYBABEL) -q extract -F $(LOCALES)/$$domain.cfg -k problem:2 -k plural_problem:2,3 -k N_ --add-location=file --sort-by-file \
+			--no-wrap --project=EU-POLNET --copyright-holder=Efus -o $(LOCALES)/$$domain.pot . && \
+		$(PYBABEL) -q update -i $(LOCALES)/$$domain.pot -d $(LOCALES) -D $$domain --no-wrap --ignore-obsolete || exit 1; \
+	done
+	@$(MAKE) --no-print-directory compile-translations
+
+compile-translations: $(STAMP)
+	@for domain in $(DOMAINS); do $(PYBABEL) -q compile -d $(LOCALES) -D $$domain 2>&1 || exit 1; done
+
+run: $(STAMP) system-packages compile-translations
 	$(VENV)/bin/eupolnet run
 
 # The whole suite on PostgreSQL, then the service suites again on SQLite.
-test: $(STAMP) browser-packages node_modules/.package-lock.json
+test: $(STAMP) browser-packages node_modules/.package-lock.json compile-translations
 	@$(MAKE) --no-print-directory test-postgresql
 	@$(MAKE) --no-print-directory test-sqlite
 
@@ -57,13 +77,13 @@ lock:
 # change), never in the services' venv.
 PLONE_VENV := var/plone-venv
 
-test-plone: $(STAMP)
+test-plone: $(STAMP) compile-translations
 	@./deploy/system-packages.sh --browser
 	$(PYTHON) plugins/eupolnet.plone/tests/browser/plone_instance.py
 	$(PLONE_VENV)/bin/python -m pytest -p no:cacheprovider plugins/eupolnet.plone/tests/integration
 	$(PYTEST) plugins/eupolnet.plone/tests/browser
 
-bench: $(STAMP)
+bench: $(STAMP) compile-translations
 	@./deploy/system-packages.sh --bench
 	$(PYTHON) bench/run.py
 

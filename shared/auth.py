@@ -28,7 +28,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import UTCDateTime, db, utcnow
-from shared.errors import ApiError
+from shared.errors import ApiError, problem
 
 ROLES = ("admin", "events", "publications")
 TOKEN_SALT = "eupolnet-staff-token"
@@ -38,7 +38,7 @@ SERVICE_TOKEN_SECONDS = 300
 ACCOUNTS_SERVICE = "registration"
 #: seconds to connect to, and to read from, the accounts service
 ACCOUNTS_TIMEOUT = (2, 5)
-REVOKED = "This staff token no longer grants access (account changed, revoked or removed): get a new one."
+REVOKED = problem("token_revoked", "This staff token no longer grants access (account changed, revoked or removed): get a new one.")
 
 
 class StaffAccount(db.Model):
@@ -187,13 +187,13 @@ def current_staff() -> Staff:
     try:
         data = read_token(token, settings.secret_key, settings.staff_token_days * 24 * 3600) if token else None
     except TokenExpired:
-        raise ApiError("The staff token has expired: get a new one with `eupolnet staff token EMAIL`.", status=401) from None
+        raise ApiError(problem("token_expired", "The staff token has expired: get a new one with `eupolnet staff token EMAIL`."), status=401) from None
     if data is not None:
         g.staff = _account_staff(data) if current_app.extensions["eupolnet_service"] == ACCOUNTS_SERVICE else _ask_accounts(token)
         return g.staff
     service = read_service_token(token, settings.secret_key) if token else None
     if service is None:
-        raise ApiError("A valid staff token is required (Authorization: Bearer <token>).", status=401)
+        raise ApiError(problem("token_required", "A valid staff token is required (Authorization: Bearer <token>)."), status=401)
     g.staff = Staff(id=0, email=f"{service}@service", role="admin")
     return g.staff
 
@@ -217,7 +217,7 @@ def _ask_accounts(token: str) -> Staff:
     if response is not None and response.status_code == 401 and isinstance(body, dict):
         raise ApiError(body.get("message") or REVOKED, status=401)
     if response is None or response.status_code != 200 or not isinstance(body, dict) or body.get("role") not in ROLES:
-        raise ApiError("Staff tokens cannot be checked right now: the registration service does not answer.", status=503)
+        raise ApiError(problem("accounts_unavailable", "Staff tokens cannot be checked right now: the registration service does not answer."), status=503)
     return Staff(id=body["id"], email=body["email"], role=body["role"])
 
 
@@ -229,7 +229,7 @@ def staff_required(role: str) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             staff = current_staff()
             if not staff.may(role):
-                raise ApiError(f"This needs the '{role}' role.", status=403)
+                raise ApiError(problem("role_required", "This needs the '%(role)s' role.", role=role), status=403)
             return view(*args, **kwargs)
 
         return wrapper

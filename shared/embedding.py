@@ -27,7 +27,8 @@ from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter, RateLimitExceeded
 from werkzeug.wrappers import Response
 
-from shared.errors import error_response
+from shared.errors import error_response, problem
+from shared.i18n import request_language
 from shared.web import settings
 
 #: What the embedded widget (services/registration/static/embed.js) calls cross-origin, per
@@ -167,7 +168,7 @@ def _allow_origin(routes: Mapping[str, tuple[str, ...]], response: Response) -> 
 
 
 def _too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
-    message = "Too many submissions from your address: please wait a minute and try again."
+    message = problem("too_many_requests", "Too many submissions from your address: please wait a minute and try again.")
     if not request.path.startswith("/api/"):
-        return Response(message, status=429, content_type="text/plain; charset=utf-8")
+        return Response(message.translated(request_language()), status=429, content_type="text/plain; charset=utf-8")
     return error_response(429, message, {"body": [message]})

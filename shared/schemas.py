@@ -7,16 +7,21 @@ from typing import Any, Mapping
 import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
-from shared.contracts.registration import LANGUAGES
+from shared.errors import problem
+from shared.i18n import LANGUAGES
 
 #: URL-friendly identifiers of events and publications
-SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Lower-case letters, digits and dashes.")
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error=problem("invalid_slug", "Lower-case letters, digits and dashes."))
+
+
+#: what the honeypot field (people never see it, bots fill it in) says when filled
+HONEYPOT_FILLED = problem("honeypot", "Leave this field empty.")
 
 #: Characters no text we store may hold: NUL and the other C0 controls except tab, line
 #: feed and carriage return (a textarea sends those), DEL, and lone UTF-16 surrogates (JSON
 #: can spell them, no database or spreadsheet can store them).
 FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-FORBIDDEN_MESSAGE = "Contains a control character or an invalid one (NUL, lone surrogate…)."
+FORBIDDEN_MESSAGE = problem("forbidden_character", "Contains a control character or an invalid one (NUL, lone surrogate…).")
 #: characters of one line of text: line breaks and tabs belong in multi-line fields only
 LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029]")
 #: the largest id a path or query may name (the databases' 32-bit integer keys)
@@ -62,13 +67,13 @@ class StrictSchema(Schema):
 
 
 #: a required text must say something: documents and lists print it
-NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
+NOT_BLANK = validate.Regexp(r"\s*\S", error=problem("blank", "Must not be blank."))
 
 
 def one_line(value: str | None) -> None:
     """Validator: a name, a city… is one line of text."""
     if value is not None and LINE_BREAKS.search(value):
-        raise ValidationError("Must be one line, without tabs or line breaks.")
+        raise ValidationError(problem("not_one_line", "Must be one line, without tabs or line breaks."))
 
 
 class Email(fields.Email):
@@ -92,18 +97,18 @@ def is_country_code(code: str) -> bool:
 def country_code(value: str | None) -> None:
     """Validator: an ISO 3166-1 alpha-2 code (None passes; `required` decides about it)."""
     if value is not None and not is_country_code(value):
-        raise ValidationError("Not an ISO 3166-1 alpha-2 country code.")
+        raise ValidationError(problem("invalid_country", "Choose a country from the list."))
 
 
 def texts(value: dict) -> None:
     """Validator: texts keyed by our language codes."""
     unknown = set(value) - set(LANGUAGES)
     if unknown:
-        raise ValidationError(f"Unknown language(s): {', '.join(sorted(unknown))}.")
+        raise ValidationError(problem("unknown_language", "Unknown language(s): %(languages)s.", languages=", ".join(sorted(unknown))))
 
 
 def titles(value: dict) -> None:
     """Validator: texts keyed by our languages, with at least an English or French one."""
     texts(value)
     if not (value.get("en") or value.get("fr")):
-        raise ValidationError("Give at least an English or French title.")
+        raise ValidationError(problem("title_required", "Give at least an English or French title."))

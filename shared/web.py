@@ -10,16 +10,22 @@ from flask_smorest import Api, Blueprint
 from werkzeug.routing import IntegerConverter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import audit, observability
+from shared import audit, i18n, observability
 from shared.config import Settings, load_settings
 from shared.db import db, engine_options, ping, retry_on_lock_conflict
-from shared.errors import ApiError, error_response, register_error_handlers
+from shared.errors import INVALID_FIELDS, ApiError, ErrorSchema, error_response, problem, register_error_handlers
 from shared.schemas import FORBIDDEN_CHARACTERS, FORBIDDEN_MESSAGE, MAX_ID
 from shared.migrations import migration_state
 from shared.outbox import outbox_metrics
 
 #: Bodies larger than this are refused with 413 before any parsing.
 MAX_BODY_BYTES = 64 * 1024
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api, documenting our error JSON (with its codes) instead of its own."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def settings() -> Settings:
@@ -59,7 +65,8 @@ def create_service_app(
     app.extensions["eupolnet_settings"] = config
     app.extensions["eupolnet_service"] = name
     db.init_app(app)
-    api = Api(app)
+    i18n.init_app(app)
+    api = ServiceApi(app)
     for blueprint in (*blueprints, audit.blp):
         api.register_blueprint(blueprint)
     register_error_handlers(app)
@@ -93,7 +100,7 @@ def _refuse_forbidden_text() -> ResponseReturnValue | None:
     it. (JSON bodies are checked by every StrictSchema.)"""
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and FORBIDDEN_CHARACTERS.search(value):
-            return error_response(404, "Nothing is found at this address.", {name: [FORBIDDEN_MESSAGE]})
+            return error_response(404, problem("not_found", "Nothing is found at this address."), {name: [FORBIDDEN_MESSAGE]})
     sources = (request.args, request.form) if request.method == "POST" else (request.args,)
     errors = {
         name: [FORBIDDEN_MESSAGE]
@@ -102,7 +109,7 @@ def _refuse_forbidden_text() -> ResponseReturnValue | None:
         if FORBIDDEN_CHARACTERS.search(name) or FORBIDDEN_CHARACTERS.search(value)
     }
     if errors:
-        return error_response(422, "Some fields are invalid.", errors)
+        return error_response(422, INVALID_FIELDS, errors)
     return None
 
 
@@ -116,13 +123,14 @@ def _require_json_body() -> ResponseReturnValue | None:
     if request.mimetype == "text/csv":
         return None
     if request.mimetype != "application/json":
-        return error_response(415, "Send a JSON body (Content-Type: application/json).", {"body": ["Expected application/json."]})
+        return error_response(415, problem("json_expected", "Send a JSON body (Content-Type: application/json)."),
+                              {"body": [problem("json_expected", "Expected application/json.")]})
     try:
         body = request.get_json(silent=True)
     except RecursionError:
-        return error_response(400, "The body's JSON is nested too deeply.", {"body": ["Nested too deeply."]})
+        return error_response(400, problem("too_deep", "The body's JSON is nested too deeply."), {"body": [problem("too_deep", "Nested too deeply.")]})
     if body is None:
-        return error_response(400, "The body is not valid JSON.", {"body": ["Malformed JSON."]})
+        return error_response(400, problem("malformed_json", "The body is not valid JSON."), {"body": [problem("malformed_json", "Malformed JSON.")]})
     return None
 
 
@@ -157,5 +165,6 @@ def json_body() -> dict:
     """The request's JSON object; 400 naming `body` when it is something else."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError("The body must be a JSON object.", {"body": ["Expected a JSON object."]})
+        raise ApiError(problem("json_object_expected", "The body must be a JSON object."),
+                       {"body": [problem("json_object_expected", "Expected a JSON object.")]})
     return body

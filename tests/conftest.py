@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -10,8 +13,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shared.auth import StaffAccount, issue_token
+from shared.i18n import DOMAINS, LOCALES_DIR
 from shared.redis_server import RedisServer
 from shared.testing import TestDatabases, backend, test_environment, test_settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The compiled catalogues, as `make test` builds them, also when pytest is run directly."""
+    for domain in DOMAINS:
+        stale = [po for po in LOCALES_DIR.glob(f"*/LC_MESSAGES/{domain}.po")
+                 if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime]
+        if stale:
+            subprocess.run([str(Path(sys.executable).with_name("pybabel")), "-q", "compile", "-d", str(LOCALES_DIR), "-D", domain],
+                           check=True)
 
 
 @pytest.fixture(scope="session")

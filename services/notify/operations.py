@@ -48,7 +48,7 @@ from services.notify.emails import EVENT_TYPES, ORDER_TYPES, InvalidMessage, com
 from services.notify.models import FAILED, QUEUED, SENT, Delivery, Registrant, ScheduledEvent
 from shared.auth import Staff, issue_service_token
 from shared.db import db, dialect_insert, utcnow
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound, current_status, problem
 from shared.web import settings
 
 log = logging.getLogger(__name__)
@@ -297,13 +297,12 @@ def resend(staff: Staff, delivery_id: int) -> Delivery:
         sa.select(Delivery).where(Delivery.id == delivery_id).with_for_update()
     ).scalar_one_or_none()
     if delivery is None:
-        raise NotFound(f"No delivery {delivery_id}.", {"id": ["Unknown delivery."]})
+        raise NotFound(problem("unknown_delivery", "No delivery %(id)s.", id=delivery_id), {"id": [problem("unknown_delivery", "Unknown delivery.")]})
     if delivery.message_type not in visible_types(staff):
         role = next((role for role, types in ROLE_OF_TYPES.items() if delivery.message_type in types), "admin")
-        raise Forbidden(f"This needs the '{role}' role.")
+        raise Forbidden(problem("role_required", "This needs the '%(role)s' role.", role=role))
     if delivery.status != FAILED:
-        raise Conflict(f"Only a failed delivery can be resent (this one is {delivery.status}).",
-                       {"status": [f"Is {delivery.status}."]})
+        raise Conflict(problem("not_failed", "Only a failed delivery can be resent."), {"status": [current_status(delivery.status)]})
     delivery.status, delivery.claimed_by, delivery.claimed_at = QUEUED, None, None
     delivery.retries, delivery.queued_at, delivery.due_at = 0, None, utcnow()
     db.session.flush()

@@ -27,7 +27,7 @@ from services.orders.models import (
     Invoice, Order, OrderLine, Publication,
 )
 from shared.db import db, insert_if_absent, utcnow
-from shared.errors import ApiError, Conflict, NotFound
+from shared.errors import ApiError, Conflict, NotFound, Problem, plural_problem, problem
 from shared.observability import INVOICE_RENDER
 from shared.outbox import emit
 from shared.web import settings
@@ -63,18 +63,26 @@ WORDING: dict[str, dict[str, str]] = {
 }
 
 
+UNKNOWN_PUBLICATION = problem("unknown_publication", "Unknown publication.")
+
+
+def _copies_left(stock: int) -> Problem:
+    return plural_problem("out_of_stock", "Only %(num)d copy is left.", "Only %(num)d copies are left.", stock)
+
+
 # --- publications ----------------------------------------------------------------------
 
 def get_publication(slug: str, *, active_only: bool = True) -> Publication:
     publication = db.session.scalar(sa.select(Publication).where(Publication.slug == slug))
     if publication is None or (active_only and not publication.active):
-        raise NotFound(f"No publication '{slug}'.", {"slug": ["Unknown publication."]})
+        raise NotFound(problem("unknown_publication", "No publication '%(slug)s'.", slug=slug), {"slug": [UNKNOWN_PUBLICATION]})
     return publication
 
 
 def create_publication(data: dict[str, Any]) -> Publication:
     if db.session.scalar(sa.select(Publication.id).where(Publication.slug == data["slug"])) is not None:
-        raise Conflict(f"A publication '{data['slug']}' already exists.", {"slug": ["Already used."]})
+        raise Conflict(problem("slug_taken", "A publication '%(slug)s' already exists.", slug=data["slug"]),
+                       {"slug": [problem("slug_taken", "Already used.")]})
     publication = Publication(**data)
     db.session.add(publication)
     db.session.flush()
@@ -84,7 +92,8 @@ def create_publication(data: dict[str, Any]) -> Publication:
 def update_publication(publication: Publication, changes: dict[str, Any]) -> Publication:
     """Staff changes; the stock is set under the row lock orders reserve copies with."""
     if "slug" in changes and changes["slug"] != publication.slug:
-        raise Conflict("The slug of a publication cannot change (order forms use it).", {"slug": ["Cannot be changed."]})
+        raise Conflict(problem("slug_fixed", "The slug of a publication cannot change (order forms use it)."),
+                       {"slug": [problem("slug_fixed", "Cannot be changed.")]})
     publication = _lock_publications([publication.id])[publication.id]
     for name, value in changes.items():
         setattr(publication, name, value)
@@ -126,13 +135,13 @@ def place_order(data: dict[str, Any]) -> Order:
     for index, line in enumerate(wanted):
         publication = publications.get(line["publication"])
         if publication is None or not publication.active:
-            errors[f"lines.{index}.publication"] = ["Unknown publication."]
+            errors[f"lines.{index}.publication"] = [UNKNOWN_PUBLICATION]
         elif line["copies"] > publication.stock:
-            errors[f"lines.{index}.copies"] = [f"Only {publication.stock} copies are left."]
+            errors[f"lines.{index}.copies"] = [_copies_left(publication.stock)]
     if any(name.endswith(".publication") for name in errors):
-        raise ApiError("Some publications do not exist.", errors, status=422)
+        raise ApiError(problem("unknown_publication", "Some publications do not exist."), errors, status=422)
     if errors:
-        raise Conflict("Not enough copies are left.", errors)
+        raise Conflict(problem("out_of_stock", "Not enough copies are left."), errors)
     order = Order(
         **data,
         status=RECEIVED,
@@ -218,7 +227,7 @@ def _give_back_free_copies(order: Order) -> None:
 def get_order(order_id: int) -> Order:
     order = db.session.get(Order, order_id)
     if order is None:
-        raise NotFound(f"No order {order_id}.", {"id": ["Unknown order."]})
+        raise NotFound(problem("unknown_order", "No order %(id)s.", id=order_id), {"id": [problem("unknown_order", "Unknown order.")]})
     return order
 
 
@@ -228,7 +237,7 @@ def lock_order(order_id: int) -> Order:
         sa.select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if order is None:
-        raise NotFound(f"No order {order_id}.", {"id": ["Unknown order."]})
+        raise NotFound(problem("unknown_order", "No order %(id)s.", id=order_id), {"id": [problem("unknown_order", "Unknown order.")]})
     return order
 
 
@@ -243,18 +252,22 @@ def _move(order: Order, action: str) -> tuple[Order, str]:
     allowed, target = TRANSITIONS[action]
     if order.status not in allowed:
         raise Conflict(
-            f"Order {order.number} is {order.status}: '{action}' is not possible now.",
-            {"status": [f"Is {order.status}; '{action}' needs {' or '.join(allowed)}."]},
+            problem("transition_not_allowed", "Order %(number)s is %(status)s: '%(action)s' is not possible now.",
+                    number=order.number, status=order.status, action=action),
+            {"status": [problem("transition_not_allowed", "Current status: %(status)s; '%(action)s' needs %(allowed)s.",
+                                status=order.status, action=action, allowed=" | ".join(allowed))]},
         )
     if action in ("approve", "invoice") and not order.priced:
         raise Conflict(
-            f"Order {order.number} waits for the member directory to confirm the membership.",
-            {"membership": ["Unverified: the order is priced once the member directory answers."]},
+            problem("membership_unverified", "Order %(number)s waits for the member directory to confirm the membership.", number=order.number),
+            {"membership": [problem("membership_unverified", "Unverified: the order is priced once the member directory answers.")]},
         )
     if action == "approve" and order.total_cents:
-        raise Conflict(f"Order {order.number} costs postage: issue an invoice instead.", {"status": ["Payable order."]})
+        raise Conflict(problem("payable_order", "Order %(number)s costs postage: issue an invoice instead.", number=order.number),
+                       {"status": [problem("payable_order", "Payable order.")]})
     if action == "invoice" and not order.total_cents:
-        raise Conflict(f"Order {order.number} is free: approve it instead.", {"status": ["Free order."]})
+        raise Conflict(problem("free_order", "Order %(number)s is free: approve it instead.", number=order.number),
+                       {"status": [problem("free_order", "Free order.")]})
     previous, order.status = order.status, target
     return order, previous
 
@@ -317,12 +330,12 @@ def _reserve_stock(order: Order) -> None:
     """Take the order's copies out of the stock; Conflict when a publication has too few."""
     publications = _lock_publications([line.publication_id for line in order.lines])
     errors = {
-        f"lines.{index}.copies": [f"Only {publications[line.publication_id].stock} copies are left."]
+        f"lines.{index}.copies": [_copies_left(publications[line.publication_id].stock)]
         for index, line in enumerate(order.lines)
         if publications[line.publication_id].stock < line.copies
     }
     if errors:
-        raise Conflict(f"Not enough copies are left for order {order.number}.", errors)
+        raise Conflict(problem("out_of_stock", "Not enough copies are left for order %(number)s.", number=order.number), errors)
     for line in order.lines:
         publications[line.publication_id].stock -= line.copies
 
@@ -450,7 +463,7 @@ def _issue(order: Order, model: type[Invoice] | type[CreditNote], lines: list[Do
 def get_document(model: type[BillingDocument], number: str) -> BillingDocument:
     document = db.session.scalar(sa.select(model).where(model.number == number))
     if document is None:
-        raise NotFound(f"No document {number}.", {"number": ["Unknown number."]})
+        raise NotFound(problem("unknown_document", "No document %(number)s.", number=number), {"number": [problem("unknown_document", "Unknown number.")]})
     return document
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from services.orders.models import CHANNELS, FREE_COPIES_PER_MEMBER, STATUSES, UNVERIFIED, VERIFIED
-from shared.contracts.registration import LANGUAGES
-from shared.schemas import NOT_BLANK, SLUG, Email, Id, StrictSchema, country_code, one_line, titles
+from shared.errors import problem
+from shared.i18n import LANGUAGES
+from shared.schemas import HONEYPOT_FILLED, NOT_BLANK, SLUG, Email, Id, StrictSchema, country_code, one_line, titles
 
 #: more copies than this in one line is a typing error, not an order
 MAX_COPIES = 1000
@@ -55,19 +56,19 @@ class OrderIn(StrictSchema):
     email = Email(required=True, validate=validate.Length(max=254))
     telephone = fields.String(
         allow_none=True,
-        validate=[validate.Length(max=40), validate.Regexp(r"^\+?[0-9 ().\-]*$", error="Digits, spaces and + ( ) . - only.")],
+        validate=[validate.Length(max=40), validate.Regexp(r"^\+?[0-9 ().\-]*$", error=problem("invalid_telephone", "Use digits, spaces and + ( ) . - only."))],
     )
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
     #: "web" for the embedded form; staff record "post", "email" or "fax"
     channel = fields.String(load_default="web", validate=validate.OneOf(CHANNELS))
     #: honeypot: people never see it, bots fill it in
-    website = fields.String(load_default="", validate=validate.Length(max=0, error="Leave this field empty."))
+    website = fields.String(load_default="", validate=validate.Length(max=0, error=HONEYPOT_FILLED))
 
     @validates("lines")
     def _one_line_per_publication(self, lines: list[dict], **kwargs) -> None:
         slugs = [line["publication"] for line in lines if "publication" in line]
         if len(set(slugs)) != len(slugs):
-            raise ValidationError("Give each publication once, with the number of copies wanted.")
+            raise ValidationError(problem("duplicate_publication", "Give each publication once, with the number of copies wanted."))
 
     @post_load
     def _normalise(self, data: dict, **kwargs) -> dict:

@@ -17,7 +17,7 @@ from services.orders.schemas import (
 from shared import audit
 from shared.auth import current_staff, staff_required
 from shared.db import db
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, NotFound, problem
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Publications, orders, invoices and credit notes")
 
@@ -83,7 +83,8 @@ class Orders(MethodView):
         """Order copies. The embedded web form leaves out `channel`; staff entering an order
         that came by post, email or fax give it, with their token."""
         if data["channel"] != "web" and not current_staff().may(ROLE):
-            raise Forbidden(f"This needs the '{ROLE}' role.", {"channel": ["Only staff enter orders from other channels."]})
+            raise Forbidden(problem("role_required", "This needs the '%(role)s' role.", role=ROLE),
+                            {"channel": [problem("role_required", "Only staff enter orders from other channels.")]})
         order = operations.place_order(data)
         if data["channel"] != "web":
             audit.record("order.enter", order.number, None, {"channel": data["channel"], "status": order.status,
@@ -155,7 +156,7 @@ def _pdf(document: BillingDocument) -> Response:
 def order_invoice_pdf(order_id: int):
     invoice = operations.get_order(order_id).invoice
     if invoice is None:
-        raise NotFound(f"Order {order_id} has no invoice.", {"id": ["No invoice issued for this order."]})
+        raise NotFound(problem("no_invoice", "Order %(id)s has no invoice.", id=order_id), {"id": [problem("no_invoice", "No invoice issued for this order.")]})
     return _pdf(invoice)
 
 

@@ -19,7 +19,7 @@ from services.registration.forms import pick
 from services.registration.models import ATTENDED, Event, Registration
 from services.registration.operations import registration_message
 from shared.db import db, utcnow
-from shared.errors import Conflict
+from shared.errors import Conflict, current_status, problem
 from shared.outbox import emit
 from shared.pdf import render_pdf
 
@@ -41,8 +41,8 @@ _BABEL_LOCALES = {"en": "en_GB"}
 
 def check_attended(registration: Registration) -> None:
     if registration.status != ATTENDED:
-        raise Conflict("Only people checked in at the event get a certificate of attendance.",
-                       {"status": [f"Is {registration.status}."]})
+        raise Conflict(problem("not_attended", "Only people checked in at the event get a certificate of attendance."),
+                       {"status": [current_status(registration.status)]})
 
 
 def certificate_number(registration: Registration) -> str:

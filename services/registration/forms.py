@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from shared.contracts.registration import LANGUAGES
+from shared.errors import Problem, problem
+from shared.i18n import LANGUAGES
 
 EXTRA_FIELD_TYPES = ("text", "textarea", "select", "checkbox", "date")
 MAX_ANSWER_LENGTH = 2000
@@ -62,25 +63,25 @@ def form_description(event: Any, language: str, consent_version: str, submit_url
 
 def validate_extra_field_definitions(definitions: list[dict[str, Any]]) -> None:
     """Staff-defined extra fields must be well-formed before an event stores them."""
-    errors: dict[str, dict[str, list[str]]] = {}
+    errors: dict[str, dict[str, list[Problem]]] = {}
     seen: set[str] = set()
     for index, definition in enumerate(definitions):
-        problems: list[str] = []
+        problems: list[Problem] = []
         name = definition.get("name")
         if not isinstance(name, str) or not name.isidentifier() or len(name) > 50:
-            problems.append("name must be a short identifier (letters, digits, underscore).")
+            problems.append(problem("invalid_field_name", "The name must be a short identifier (letters, digits, underscore)."))
         elif name in seen:
-            problems.append(f"duplicate field name '{name}'.")
+            problems.append(problem("duplicate_field_name", "Duplicate field name '%(name)s'.", name=name))
         seen.add(str(name))
         if definition.get("type") not in EXTRA_FIELD_TYPES:
-            problems.append(f"type must be one of {', '.join(EXTRA_FIELD_TYPES)}.")
+            problems.append(problem("invalid_field_type", "The type must be one of %(types)s.", types=", ".join(EXTRA_FIELD_TYPES)))
         if definition.get("type") == "select" and not (
             isinstance(definition.get("choices"), list) and definition["choices"] and all(isinstance(c, str) for c in definition["choices"])
         ):
-            problems.append("a select needs a non-empty list of text choices.")
+            problems.append(problem("choices_required", "A list needs at least one choice."))
         label = definition.get("label")
         if label is not None and not (isinstance(label, dict) and all(isinstance(v, str) for v in label.values())):
-            problems.append("label must be an object of texts keyed by language.")
+            problems.append(problem("invalid_label", "The question must be texts keyed by language."))
         if problems:
             errors[str(index)] = {"_schema": problems}
     if errors:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from services.registration.models import MemberAddress, MemberDomain, MemberOrganisation
 from shared.db import db
-from shared.errors import Conflict
+from shared.errors import Conflict, problem
 from shared.schemas import FORBIDDEN_CHARACTERS, is_country_code
 
 CSV_COLUMNS = ("name", "country", "domains")
@@ -86,8 +86,9 @@ def _refuse_taken(column: InstrumentedAttribute[str], values: set[str], name: st
         .where(column.in_(values), MemberOrganisation.name != name)
     ).all()
     if owners:
-        raise Conflict("Another member organisation already has this.",
-                       {field: [f"'{value}' already belongs to '{owner}'." for value, owner in sorted(owners)]})
+        raise Conflict(problem("taken_by_another_member", "Another member organisation already has this."),
+                       {field: [problem("taken_by_another_member", "'%(value)s' already belongs to '%(owner)s'.", value=value, owner=owner)
+                                for value, owner in sorted(owners)]})
 
 
 def save_organisation(name: str, country: str, domains: list[str], addresses: list[str] | None = None) -> tuple[MemberOrganisation, bool]:

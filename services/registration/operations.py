@@ -32,7 +32,7 @@ from services.registration.models import (
     ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
 )
 from shared.db import db, utcnow
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound, Problem, current_status, problem
 from shared.outbox import emit
 from shared.web import settings
 
@@ -46,7 +46,7 @@ CORRECTABLE = ("first_name", "last_name", "organisation", "position", "city", "c
 def get_event(slug: str, *, published_only: bool = True) -> Event:
     event = db.session.scalar(sa.select(Event).where(Event.slug == slug))
     if event is None or (published_only and not event.published):
-        raise NotFound(f"No event '{slug}'.", {"slug": ["Unknown event."]})
+        raise NotFound(problem("unknown_event", "No event '%(slug)s'.", slug=slug), {"slug": [problem("unknown_event", "Unknown event.")]})
     return event
 
 
@@ -65,7 +65,8 @@ def lock_event(event: Event) -> Event:
 
 def create_event(data: dict[str, Any]) -> Event:
     if db.session.scalar(sa.select(Event.id).where(Event.slug == data["slug"])) is not None:
-        raise Conflict(f"An event '{data['slug']}' already exists.", {"slug": ["Already used."]})
+        raise Conflict(problem("slug_taken", "An event '%(slug)s' already exists.", slug=data["slug"]),
+                       {"slug": [problem("slug_taken", "Already used.")]})
     validate_extra_field_definitions(data.get("extra_fields") or [])
     event = Event(**data)
     _check_dates(event)
@@ -81,7 +82,8 @@ def update_event(event: Event, changes: dict[str, Any]) -> Event:
     """Apply staff changes; a raised capacity promotes waitlisted people at once."""
     event = lock_event(event)
     if "slug" in changes and changes["slug"] != event.slug:
-        raise Conflict("The slug of an event cannot change (embedded forms use it).", {"slug": ["Cannot be changed."]})
+        raise Conflict(problem("slug_fixed", "The slug of an event cannot change (embedded forms use it)."),
+                       {"slug": [problem("slug_fixed", "Cannot be changed.")]})
     if "extra_fields" in changes:
         validate_extra_field_definitions(changes["extra_fields"] or [])
     if "capacity" in changes and changes["capacity"] != event.capacity:
@@ -101,20 +103,20 @@ def update_event(event: Event, changes: dict[str, Any]) -> Event:
 def _check_dates(event: Event) -> None:
     errors: dict[str, list[str]] = {}
     if event.ends_at < event.starts_at:
-        errors["ends_at"] = ["Must not be before starts_at."]
+        errors["ends_at"] = [problem("ends_before_start", "The end must not be before the start.")]
     if event.registration_opens_at and event.registration_closes_at and event.registration_closes_at < event.registration_opens_at:
-        errors["registration_closes_at"] = ["Must not be before registration_opens_at."]
+        errors["registration_closes_at"] = [problem("closes_before_opening", "Registration must not close before it opens.")]
     if errors:
         raise ValidationError(errors)
 
 
-def registration_closed_reason(event: Event, now: dt.datetime) -> str | None:
+def registration_closed_reason(event: Event, now: dt.datetime) -> Problem | None:
     """Why `event` does not take registrations at `now`, or None when it does."""
     if event.registration_opens_at and now < event.registration_opens_at:
-        return f"Registration opens on {event.registration_opens_at.isoformat()}."
+        return problem("registration_not_open", "Registration opens on %(date)s.", date=local_iso(event.registration_opens_at, event.timezone))
     closes_at = event.registration_closes_at or event.starts_at
     if now >= closes_at:
-        return "Registration for this event is closed."
+        return problem("registration_closed", "Registration for this event is closed.")
     return None
 
 
@@ -145,8 +147,9 @@ def set_seats(event: Event, capacity: int | None) -> None:
     ))
     if capacity < len(seated):
         raise Conflict(
-            f"{len(seated)} people already hold a seat; cancel or demote some before lowering the capacity.",
-            {"capacity": [f"Must be at least {len(seated)}."]},
+            problem("capacity_too_low", "%(count)s people already hold a seat; cancel or demote some before lowering the capacity.",
+                    count=len(seated)),
+            {"capacity": [problem("capacity_too_low", "At least %(min)s.", min=len(seated))]},
         )
     db.session.execute(sa.delete(Seat).where(Seat.event_id == event.id))
     db.session.flush()
@@ -301,7 +304,7 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
     # this email, and the member organisation of the address.
     found = db.session.execute(REGISTRATION_CONTEXT, {"slug": slug, **member_parameters(email)}).first()
     if found is None:
-        raise NotFound(f"No event '{slug}'.", {"slug": ["Unknown event."]})
+        raise NotFound(problem("unknown_event", "No event '%(slug)s'.", slug=slug), {"slug": [problem("unknown_event", "Unknown event.")]})
     event, existing_id, organisation_id = found
     now = utcnow()
     reason = registration_closed_reason(event, now)
@@ -312,8 +315,9 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
         return db.session.get(Registration, existing_id), False
     if event.members_only and organisation_id is None:
         contact = settings().contact_email
-        message = f"This event is reserved for Efus members. To take part, please contact {contact}."
-        raise Forbidden(message, {"email": [f"Not an address of an Efus member organisation; contact {contact}."]})
+        message = problem("members_only", "This event is reserved for Efus members. To take part, please contact %(contact)s.", contact=contact)
+        raise Forbidden(message, {"email": [problem("not_member", "Not an address of an Efus member organisation; contact %(contact)s.",
+                                                    contact=contact)]})
     if event.max_per_organisation is not None and organisation_id is not None:
         _check_organisation_cap(event, db.session.get(MemberOrganisation, organisation_id))
     registration = Registration(
@@ -352,8 +356,9 @@ def _check_organisation_cap(event: Event, organisation: MemberOrganisation) -> N
     ) or 0
     if taken >= event.max_per_organisation:
         raise Conflict(
-            f"{organisation.name} already has {taken} participant(s) for this event, the maximum per organisation.",
-            {"email": [f"At most {event.max_per_organisation} participants per member organisation."]},
+            problem("organisation_cap", "%(organisation)s already has the maximum number of participants for this event (%(count)s).",
+                    organisation=organisation.name, count=taken),
+            {"email": [problem("organisation_cap", "At most %(max)s participants per member organisation.", max=event.max_per_organisation)]},
         )
 
 
@@ -375,7 +380,8 @@ def cancel(registration: Registration) -> Registration:
     if registration.status == CANCELLED:
         return registration
     if registration.status == ATTENDED:
-        raise Conflict("An attended registration cannot be cancelled.", {"status": ["Already attended."]})
+        raise Conflict(problem("already_attended", "An attended registration cannot be cancelled."),
+                       {"status": [problem("already_attended", "Already attended.")]})
     event = lock_event(registration.event)
     had_seat = registration.status in SEATED
     registration.status = CANCELLED
@@ -390,7 +396,8 @@ def cancel(registration: Registration) -> Registration:
 def correct(registration: Registration, changes: dict[str, Any]) -> Registration:
     """Self-service correction of the registrant's own details."""
     if registration.status == CANCELLED:
-        raise Conflict("This registration is cancelled.", {"status": ["Cancelled."]})
+        raise Conflict(problem("registration_cancelled", "This registration is cancelled."),
+                       {"status": [problem("registration_cancelled", "Cancelled.")]})
     if "answers" in changes:
         changes["answers"] = clean_answers(registration.event.extra_fields or [], changes["answers"] or {})
     changed = False
@@ -407,13 +414,14 @@ def promote(registration: Registration, add_seat: bool = False) -> Registration:
     """Staff move a waitlisted person to confirmed: into a free seat or, with `add_seat`,
     into a seat added for them (the capacity grows by one)."""
     if registration.status != WAITLISTED:
-        raise Conflict("Only a waitlisted registration can be promoted.", {"status": [f"Is {registration.status}."]})
+        raise Conflict(problem("not_waitlisted", "Only a waitlisted registration can be promoted."), {"status": [current_status(registration.status)]})
     event = lock_event(registration.event)
     if add_seat and event.capacity is not None and free_seats(event) == 0:
         event.capacity += 1
         set_seats(event, event.capacity)
     if not _take_seat(event, registration):
-        raise Conflict("The event is full: raise the capacity or demote someone first.", {"capacity": ["No free seat."]})
+        raise Conflict(problem("event_full", "The event is full: raise the capacity or demote someone first."),
+                       {"capacity": [problem("event_full", "No free seat.")]})
     registration.status = CONFIRMED
     registration.confirmed_at = utcnow()
     _changed(registration, "registration.promoted")
@@ -428,7 +436,7 @@ def promote_over_capacity(registration: Registration) -> Registration:
 def demote(registration: Registration) -> Registration:
     """Staff move a confirmed person to the end of the waiting list; the seat goes to the next in line."""
     if registration.status != CONFIRMED:
-        raise Conflict("Only a confirmed registration can be moved to the waiting list.", {"status": [f"Is {registration.status}."]})
+        raise Conflict(problem("not_confirmed", "Only a confirmed registration can be moved to the waiting list."), {"status": [current_status(registration.status)]})
     event = lock_event(registration.event)
     registration.status = WAITLISTED
     registration.confirmed_at = None
@@ -445,7 +453,7 @@ def check_in(registration: Registration) -> Registration:
     if registration.status == ATTENDED:
         return registration
     if registration.status != CONFIRMED:
-        raise Conflict(f"Only confirmed people can be checked in (this one is {registration.status}).", {"status": [f"Is {registration.status}."]})
+        raise Conflict(problem("not_confirmed", "Only confirmed people can be checked in."), {"status": [current_status(registration.status)]})
     registration.status = ATTENDED
     registration.checked_in_at = utcnow()
     return registration
@@ -483,7 +491,7 @@ def registration_for_token(token: str) -> Registration:
     try:
         public_id = _serializer().loads(token)
     except BadSignature:
-        raise NotFound("This link is not valid.", {"token": ["Invalid or altered link."]}) from None
+        raise NotFound(problem("invalid_link", "This link is not valid."), {"token": [problem("invalid_link", "Invalid or altered link.")]}) from None
     return registration_by_public_id(public_id, "token")
 
 
@@ -491,7 +499,8 @@ def registration_by_public_id(public_id: str, field: str) -> Registration:
     """The registration `public_id`; 404 naming `field` when it is unknown or anonymised."""
     registration = db.session.scalar(sa.select(Registration).where(Registration.public_id == public_id))
     if registration is None or registration.anonymised_at is not None:
-        raise NotFound("This registration no longer exists.", {field: ["Unknown registration."]})
+        raise NotFound(problem("unknown_registration", "This registration no longer exists."),
+                       {field: [problem("unknown_registration", "Unknown registration.")]})
     return registration
 
 

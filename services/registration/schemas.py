@@ -11,9 +11,10 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from services.registration.forms import clean_answers
 from services.registration.models import EVENT_KINDS, STATUSES, Event
-from shared.contracts.registration import LANGUAGES
+from shared.i18n import LANGUAGES
 from shared.db import db
-from shared.schemas import NOT_BLANK, SLUG, Email, StrictSchema, country_code, one_line, texts, titles
+from shared.errors import problem
+from shared.schemas import HONEYPOT_FILLED, NOT_BLANK, SLUG, Email, StrictSchema, country_code, one_line, texts, titles
 
 TIMEZONES = frozenset(available_timezones())
 
@@ -21,7 +22,7 @@ TIMEZONES = frozenset(available_timezones())
 def _texts(value: dict) -> None:
     texts(value)
     if any(len(text) > 20000 for text in value.values()):
-        raise ValidationError("Text longer than 20000 characters.")
+        raise ValidationError(problem("too_long", "At most %(max)s characters.", max=20000))
 
 
 class Texts(fields.Dict):
@@ -38,7 +39,7 @@ class EventIn(StrictSchema):
     description = Texts(load_default=dict)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    timezone = fields.String(required=True, validate=validate.OneOf(TIMEZONES, error="Not an IANA time zone name."))
+    timezone = fields.String(required=True, validate=validate.OneOf(TIMEZONES, error=problem("invalid_timezone", "Not an IANA time zone name.")))
     venue = fields.String(allow_none=True, validate=validate.Length(max=300))
     join_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100000))
@@ -116,10 +117,10 @@ class RegistrationIn(StrictSchema):
     city = fields.String(allow_none=True, validate=[validate.Length(max=100), one_line])
     country = fields.String(allow_none=True, validate=country_code)
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
-    consent = fields.Boolean(required=True, validate=validate.Equal(True, error="Consent is required to register."))
+    consent = fields.Boolean(required=True, validate=validate.Equal(True, error=problem("consent_required", "Please tick this box to register.")))
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=50)), load_default=dict)
     #: honeypot: people never see it, bots fill it in
-    website = fields.String(load_default="", validate=validate.Length(max=0, error="Leave this field empty."))
+    website = fields.String(load_default="", validate=validate.Length(max=0, error=HONEYPOT_FILLED))
 
     def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
         """Add the extra answers' errors to those of the standard fields, so a person

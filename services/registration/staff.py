@@ -13,7 +13,7 @@ from services.registration.members import ImportReport, import_csv, save_organis
 from services.registration.models import Event, MemberOrganisation, Registration
 from shared import audit
 from shared.db import db
-from shared.errors import NotFound
+from shared.errors import NotFound, problem
 
 #: what staff may do to one registration
 REGISTRATION_ACTIONS: dict[str, Callable[[Registration], Registration]] = {
@@ -46,7 +46,8 @@ def registration_of(slug: str, number: int) -> Registration:
     event = operations.get_event(slug, published_only=False)
     registration = db.session.get(Registration, number)
     if registration is None or registration.event_id != event.id:
-        raise NotFound(f"No registration {number} for '{slug}'.", {"id": ["Unknown registration."]})
+        raise NotFound(problem("unknown_registration", "No registration %(number)s for '%(slug)s'.", number=number, slug=slug),
+                       {"id": [problem("unknown_registration", "Unknown registration.")]})
     return registration
 
 

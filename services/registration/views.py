@@ -17,7 +17,7 @@ from services.registration.schemas import (
 )
 from shared.auth import current_staff, staff_required
 from shared.db import db, utcnow
-from shared.errors import ApiError, NotFound
+from shared.errors import ApiError, NotFound, problem
 from shared.web import settings
 
 blp = Blueprint("registration", __name__, url_prefix="/api/v1", description="Events, registrations and members")
@@ -300,7 +300,7 @@ class Members(MethodView):
 def delete_member(member_id: int):
     organisation = db.session.get(MemberOrganisation, member_id)
     if organisation is None:
-        raise NotFound("No such member organisation.", {"id": ["Unknown member."]})
+        raise NotFound(problem("unknown_member", "No such member organisation."), {"id": [problem("unknown_member", "Unknown member.")]})
     staff.deactivate_member(organisation)
     db.session.commit()
 
@@ -311,11 +311,12 @@ def delete_member(member_id: int):
 def import_members(query: dict):
     """Import the directory from CSV (`name,country,domains`; body `text/csv`)."""
     if request.mimetype != "text/csv":
-        raise ApiError("Send the CSV file as the body with Content-Type: text/csv.", {"body": ["Expected text/csv."]}, status=415)
+        raise ApiError(problem("csv_expected", "Send the CSV file as the body with Content-Type: text/csv."),
+                       {"body": [problem("csv_expected", "Expected text/csv.")]}, status=415)
     try:
         text = request.get_data(as_text=False).decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError("The CSV file must be UTF-8.", {"body": ["Not UTF-8."]}) from None
+        raise ApiError(problem("not_utf8", "The CSV file must be UTF-8."), {"body": [problem("not_utf8", "Not UTF-8.")]}) from None
     report = staff.import_members(text, dry_run=query["dry_run"])
     if report.errors:
         db.session.rollback()

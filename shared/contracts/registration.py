@@ -1,7 +1,7 @@
 """Messages emitted by the registration service (version 1)."""
 from marshmallow import Schema, fields, validate
 
-LANGUAGES = ("en", "fr", "es", "it", "de", "pt")
+from shared.i18n import LANGUAGES
 
 
 class Person(Schema):

@@ -217,7 +217,7 @@ def test_the_secretariat_runs_an_event_processes_a_postal_order_and_resends_an_e
 
     # the same back office in French
     page.get_by_role("link", name="Français").click()
-    expect(page.get_by_role("heading", name="Importer l'annuaire des membres")).to_be_visible()
+    expect(page.get_by_role("heading", name="Importer l’annuaire des membres")).to_be_visible()
     page.get_by_role("link", name="Événements").click()
     expect(page.get_by_role("link", name="Économie de la nuit et sécurité", exact=True)).to_be_visible()
     assert axe_violations(page) == []

@@ -32,4 +32,4 @@ def test_an_admin_sees_a_failed_email_with_its_error_and_resends_it(services, da
     assert "No emails with this status." in response.text
     # a second resend is refused by the notify service and says why
     response = admin.post(f"{url}/staff/emails/1/resend", data={"csrf_token": csrf(response.text)}, timeout=10)
-    assert "Only a failed delivery can be resent (this one is queued)." in response.text
+    assert "Only a failed delivery can be resent. status: Current status: queued." in response.text

@@ -141,7 +141,7 @@ def test_create_and_publish_an_event_in_two_languages(client, login):
     text = bad.get_data(as_text=True)
     assert "Enter a whole number" in text and "Not an IANA time zone name" in text and "Enter a date and time." in text
     bad = client.post("/staff/events/new", data={**form, "ends_at": "2027-02-01T17:00"})
-    assert bad.status_code == 422 and "Must not be before starts_at." in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "The end must not be before the start." in bad.get_data(as_text=True)
     response = client.post("/staff/events/new", data=form)
     assert response.status_code == 302 and response.headers["Location"] == "/staff/events/assembly-2027"
     event = client.get("/api/v1/events/assembly-2027").json

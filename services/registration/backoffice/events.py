@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.registration import certificates, exports, operations, staff
 from services.registration.backoffice import bp, role_required
-from services.registration.backoffice.i18n import gettext as _
+from services.registration.backoffice.i18n import gettext as _, refusal
 from services.registration.forms import EXTRA_FIELD_TYPES
 from services.registration.models import EVENT_KINDS, STATUSES, Event
 from services.registration.schemas import EventIn, MessageIn
@@ -259,7 +259,7 @@ def registration_action(slug: str, number: int, action: str) -> ResponseReturnVa
         db.session.commit()
     except ApiError as error:
         db.session.rollback()
-        flash(f"{name}: {_(error.message)}", "error")
+        flash(_("{name}: {message}", name=name, message=refusal(error.message)), "error")
     else:
         flash(_("{name} is now {status}.", name=name, status=_(registration.status)))
     filters = {key: value for key, value in _filters().items() if value}

@@ -1,25 +1,41 @@
-"""The back office in English and French.
+"""The back office's language: its own texts from the `backoffice` catalogue
+(`shared/locales/<lang>/LC_MESSAGES/backoffice.po`, English msgids), the services' refusals
+from the `messages` catalogue by their code (see `shared.errors`).
 
-The English text is the key; `FRENCH` (in `fr.py`) gives its translation. Text without a
-translation shows in English, and `tests/backoffice/test_i18n.py` fails when a page's text
-has none. Values are put in after translating: `gettext("Order {number} shipped.", number=n)`.
+Values are put in after translating, with `str.format` placeholders:
+`gettext("Order {number} shipped.", number=n)`.
 """
 from __future__ import annotations
 
 from flask import has_request_context, request, session
 
-from services.registration.backoffice.fr import FRENCH
+from shared.errors import described
+from shared.i18n import BACKOFFICE_LANGUAGES as LANGUAGES, DEFAULT_LANGUAGE, N_, translations
 
-LANGUAGES = ("en", "fr")
+#: Words the pages show for stored values (roles, kinds, statuses, channels, field types):
+#: translated where shown, with `gettext(value)`.
+VOCABULARY = (
+    N_("admin"), N_("events"), N_("publications"),
+    N_("webconference"), N_("academy"), N_("assembly"), N_("conference"),
+    N_("text"), N_("textarea"), N_("select"), N_("checkbox"), N_("date"),
+    N_("pending"), N_("confirmed"), N_("waitlisted"), N_("cancelled"), N_("attended"),
+    N_("received"), N_("approved"), N_("invoiced"), N_("paid"), N_("shipped"),
+    N_("web"), N_("post"), N_("email"), N_("fax"), N_("queued"), N_("sent"), N_("failed"),
+)
 
 
 def language() -> str:
     """The session's choice, else the browser's preference, else English."""
     if not has_request_context():
-        return "en"
-    return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or "en"
+        return DEFAULT_LANGUAGE
+    return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
 
 
 def gettext(text: str, **values: object) -> str:
-    translated = FRENCH.get(text, text) if language() == "fr" else text
+    translated = translations(language(), "backoffice").gettext(text)
     return translated.format(**values) if values else translated
+
+
+def refusal(message: str) -> str:
+    """A service's refusal (a `Problem`, or one of marshmallow's messages) in the page's language."""
+    return described(message).translated(language())

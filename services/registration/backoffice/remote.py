@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from services.registration.backoffice import bp, role_required
 from services.registration.backoffice.i18n import gettext as _, language
+from shared.i18n import pick
 from services.registration.models import MemberOrganisation
 from shared import audit
 from shared.auth import StaffAccount, issue_token
@@ -41,7 +42,7 @@ def service_api(service: str, method: str, path: str, **kwargs: Any) -> requests
     db.session.rollback()
     try:
         return requests.request(method, f"{settings().service_url(service)}/api/v1{path}",
-                                headers={"Authorization": f"Bearer {token}"}, timeout=15, **kwargs)
+                                headers={"Authorization": f"Bearer {token}", "Accept-Language": language()}, timeout=15, **kwargs)
     except requests.RequestException as error:
         raise Unavailable(service) from error
 
@@ -51,7 +52,7 @@ def _api_message(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return _("The service answered {status}.", status=response.status_code)
-    message = _(body.get("message") or "") or _("The service answered {status}.", status=response.status_code)
+    message = body.get("message") or _("The service answered {status}.", status=response.status_code)
     details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in (body.get("errors") or {}).items())
     return f"{message} {details}".strip()
 
@@ -78,7 +79,7 @@ def _remote_action(service: str, path: str, what: str) -> dict[str, Any] | None:
         flash(_("{what}: the {service} service cannot be reached; nothing was changed.", what=what, service=service), "error")
         return None
     if not response.ok:
-        flash(f"{what}: {_api_message(response)}", "error")
+        flash(_("{name}: {message}", name=what, message=_api_message(response)), "error")
         return None
     return response.json()
 
@@ -143,7 +144,7 @@ def new_order() -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     message = None
     publications = [("", _("(none)"))] + [
-        (p["slug"], f"{p['title'].get(language()) or p['title'].get('en') or p['slug']} — {_('{count} in stock', count=p['stock'])}")
+        (p["slug"], _("{title} — {count} in stock", title=pick(p["title"], language()) or p["slug"], count=p["stock"]))
         for p in _fetch("orders", "/publications") or []
     ]
     if request.method == "POST":

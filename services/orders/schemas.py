@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from services.orders.models import CHANNELS, FREE_COPIES_PER_MEMBER, STATUSES, UNVERIFIED, VERIFIED
 from shared.errors import problem
-from shared.i18n import LANGUAGES
+from shared.i18n import LANGUAGES, format_money, request_language
 from shared.schemas import HONEYPOT_FILLED, NOT_BLANK, SLUG, Email, Id, StrictSchema, country_code, one_line, titles
 
 #: more copies than this in one line is a typing error, not an order
@@ -102,6 +102,11 @@ class OrderCreated(Schema):
     lines = fields.List(fields.Nested(OrderLineOut))
     total_cents = fields.Integer(allow_none=True)
     currency = fields.String()
+    #: the total as the request's language writes it (`?lang=`, Accept-Language), e.g. "16,00 €"
+    total = fields.Method("_total", allow_none=True)
+
+    def _total(self, order) -> str | None:
+        return None if order.total_cents is None else format_money(order.total_cents, order.currency, request_language())
 
 
 class OrderOut(OrderCreated):

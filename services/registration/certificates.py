@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from babel.dates import format_date
 from flask import Response, render_template
 
-from services.registration.forms import pick
+from shared.i18n import pick
 from services.registration.models import ATTENDED, Event, Registration
 from services.registration.operations import registration_message
 from shared.db import db, utcnow

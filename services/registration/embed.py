@@ -9,35 +9,33 @@ Snippet for a CMS page (REGISTRATION_URL: where this service is reached from bro
 
 `<div data-eupolnet-publication="SLUG">` renders the order form of a publication of the
 orders service instead. The texts of both forms live here, in one place: the plain page
-uses them, and `embed.js` is served with them filled in.
+uses them, and `embed.js` is served with them filled in, in every language (from the
+catalogue, shared/i18n.py). Refusals come translated from the service (`?lang=`) with
+their codes, which is what embed.js decides on.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
-import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-import pycountry
-from babel import Locale
-from babel.dates import format_datetime
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from services.registration import operations
-from services.registration.forms import LANGUAGE_NAMES, STANDARD_FIELDS, form_description, pick
+from services.registration.forms import LABELS, country_choices, form_description, label
 from services.registration.models import Event, Registration
 from services.registration.schemas import RegistrationIn
-from shared.contracts.registration import LANGUAGES
 from shared.db import db, utcnow
-from shared.errors import ApiError, flatten
+from shared.errors import ApiError, flatten, translated
+from shared.i18n import (
+    LANGUAGE_NAMES, LANGUAGES, N_, format_datetime, format_span, gettext, pick, request_language, timezone_name,
+)
 from shared.web import settings
 
 bp = Blueprint("embed", __name__, template_folder="templates")
@@ -53,105 +51,44 @@ AUTOCOMPLETE = {
     "city": "address-level2", "postcode": "postal-code", "country": "country", "telephone": "tel",
 }
 
-#: Interface texts of the embedded forms and the plain page; labels of the registration
-#: fields come from the form description. Other languages fall back to English.
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "register": "Register", "order": "Order", "submit_register": "Register", "submit_order": "Send my order",
-        "sending": "Sending…", "loading": "Loading the form…", "required_note": "Fields marked * are required.",
-        "required": "required", "choose": "Choose…", "error_title": "There is a problem",
-        "errors_intro": "Please correct the following:", "field_error": "{label}: {message}",
-        "when": "When:", "where": "Where:", "online": "Online",
-        "full": "This event is full: if you register, you will be put on the waiting list.",
-        "members_only": "This event is reserved for Efus members.",
-        "closed_title": "Registration is closed", "closed": "Registration for this event is closed.",
-        "opens": "Registration opens on {date}.",
-        "confirmed_title": "You are registered", "confirmed": "Your place is confirmed. A confirmation email is on its way to {email}.",
-        "waitlisted_title": "You are on the waiting list",
-        "waitlisted": "The event is full. You are on the waiting list: we will email {email} as soon as a place frees up.",
-        "pending_title": "Please confirm your email address",
-        "pending": "We have sent a link to {email}. Your registration counts once you have opened it.",
-        "already": "This email address was already registered for this event.",
-        "refused_title": "This event is reserved for Efus members",
-        "refused": "Your email address does not belong to an Efus member organisation. To take part, please contact {contact}.",
-        "unavailable": "The form cannot be shown here. Please use the form on our own page:",
-        "unavailable_link": "open the form", "failed": "Your submission could not be sent. Please try again in a moment.",
-        "too_many": "Too many submissions from your network. Please wait a minute and try again.",
-        "website": "Leave this field empty",
-        "received_title": "Your order is received", "received": "Order {number}. A confirmation email is on its way to {email}.",
-        "free": "The copies are free of charge for your organisation.",
-        "postage": "Postage to pay: {amount}. An invoice will follow.", "price_later": "We will confirm the price by email.",
-        "copies": "Number of copies", "occupation": "Occupation", "organisation_order": "Company / institution",
-        "address": "Address", "postcode": "Postcode", "telephone": "Telephone",
-        "out_of_stock": "This publication is out of stock.",
-    },
-    "fr": {
-        "register": "S'inscrire", "order": "Commander", "submit_register": "M'inscrire", "submit_order": "Envoyer ma commande",
-        "sending": "Envoi…", "loading": "Chargement du formulaire…", "required_note": "Les champs marqués d'un * sont obligatoires.",
-        "required": "obligatoire", "choose": "Choisir…", "error_title": "Il y a un problème",
-        "errors_intro": "Veuillez corriger les points suivants :", "field_error": "{label} : {message}",
-        "when": "Quand :", "where": "Où :", "online": "En ligne",
-        "full": "Cet événement est complet : si vous vous inscrivez, vous serez placé·e sur la liste d'attente.",
-        "members_only": "Cet événement est réservé aux membres de l'Efus.",
-        "closed_title": "Les inscriptions sont closes", "closed": "Les inscriptions à cet événement sont closes.",
-        "opens": "Les inscriptions ouvrent le {date}.",
-        "confirmed_title": "Vous êtes inscrit·e", "confirmed": "Votre place est confirmée. Un courriel de confirmation a été envoyé à {email}.",
-        "waitlisted_title": "Vous êtes sur la liste d'attente",
-        "waitlisted": "L'événement est complet. Vous êtes sur la liste d'attente : nous écrirons à {email} dès qu'une place se libère.",
-        "pending_title": "Veuillez confirmer votre adresse électronique",
-        "pending": "Nous avons envoyé un lien à {email}. Votre inscription sera prise en compte une fois ce lien ouvert.",
-        "already": "Cette adresse électronique était déjà inscrite à cet événement.",
-        "refused_title": "Cet événement est réservé aux membres de l'Efus",
-        "refused": "Votre adresse électronique n'appartient pas à une organisation membre de l'Efus. Pour participer, veuillez écrire à {contact}.",
-        "unavailable": "Le formulaire ne peut pas s'afficher ici. Veuillez utiliser le formulaire de notre page :",
-        "unavailable_link": "ouvrir le formulaire", "failed": "Votre envoi n'a pas abouti. Veuillez réessayer dans un instant.",
-        "too_many": "Trop d'envois depuis votre réseau. Veuillez patienter une minute et réessayer.",
-        "website": "Laissez ce champ vide",
-        "received_title": "Votre commande est enregistrée", "received": "Commande {number}. Un courriel de confirmation a été envoyé à {email}.",
-        "free": "Les exemplaires sont gratuits pour votre organisation.",
-        "postage": "Frais de port à régler : {amount}. Une facture suivra.", "price_later": "Nous vous confirmerons le prix par courriel.",
-        "copies": "Nombre d'exemplaires", "occupation": "Profession", "organisation_order": "Société / institution",
-        "address": "Adresse", "postcode": "Code postal", "telephone": "Téléphone",
-        "out_of_stock": "Cette publication est épuisée.",
-    },
+#: Interface texts of the embedded forms and the plain page, by key (embed.js gets them in
+#: every language); labels of the registration fields come from the form description.
+TEXTS: dict[str, str] = {
+    "register": N_("Register"), "order": N_("Order"), "submit_register": N_("Register me"), "submit_order": N_("Send my order"),
+    "sending": N_("Sending…"), "loading": N_("Loading the form…"), "required_note": N_("Fields marked * are required."),
+    "required": N_("required"), "required_error": N_("This field is required."), "choose": N_("Choose…"),
+    "error_title": N_("There is a problem"), "errors_intro": N_("Please correct the following:"),
+    "field_error": N_("%(label)s: %(message)s"), "when": N_("When:"), "where": N_("Where:"), "online": N_("Online"),
+    "full": N_("This event is full: if you register, you will be put on the waiting list."),
+    "members_only": N_("This event is reserved for Efus members."),
+    "closed_title": N_("Registration is closed"), "closed": N_("Registration for this event is closed."),
+    "opens": N_("Registration opens on %(date)s."),
+    "confirmed_title": N_("You are registered"),
+    "confirmed": N_("Your place is confirmed. A confirmation email is on its way to %(email)s."),
+    "waitlisted_title": N_("You are on the waiting list"),
+    "waitlisted": N_("The event is full. You are on the waiting list: we will email %(email)s as soon as a place frees up."),
+    "pending_title": N_("Please confirm your email address"),
+    "pending": N_("We have sent a link to %(email)s. Your registration counts once you have opened it."),
+    "already": N_("This email address was already registered for this event."),
+    "refused_title": N_("This event is reserved for Efus members"),
+    "refused": N_("Your email address does not belong to an Efus member organisation. To take part, please contact %(contact)s."),
+    "unavailable": N_("The form cannot be shown here. Please use the form on our own page:"),
+    "unavailable_link": N_("open the form"), "failed": N_("Your submission could not be sent. Please try again in a moment."),
+    "too_many": N_("Too many submissions from your network. Please wait a minute and try again."),
+    "website": N_("Leave this field empty"),
+    "received_title": N_("Your order is received"),
+    "received": N_("Order %(number)s. A confirmation email is on its way to %(email)s."),
+    "free": N_("The copies are free of charge for your organisation."),
+    "postage": N_("Postage to pay: %(amount)s. An invoice will follow."), "price_later": N_("We will confirm the price by email."),
+    "copies": N_("Number of copies"), "occupation": N_("Occupation"), "organisation_order": N_("Company / institution"),
+    "address": N_("Address"), "postcode": N_("Postcode"), "telephone": N_("Telephone"),
+    "out_of_stock": N_("This publication is out of stock."),
 }
-
-#: The services' validation messages (English) as the person reads them: (pattern, texts).
-MESSAGES: tuple[tuple[str, dict[str, str]], ...] = (
-    (r"^Missing data for required field\.$", {"en": "This field is required.", "fr": "Ce champ est obligatoire."}),
-    (r"^Length must be between 1 and", {"en": "This field is required.", "fr": "Ce champ est obligatoire."}),
-    (r"^Not a valid email address\.$", {"en": "Enter an email address like name@example.org.",
-                                        "fr": "Saisissez une adresse électronique du type nom@exemple.org."}),
-    (r"^Consent is required", {"en": "Please tick this box to register.", "fr": "Veuillez cocher cette case pour vous inscrire."}),
-    (r"^Longer than maximum length (\d+)", {"en": "At most {1} characters.", "fr": "{1} caractères au maximum."}),
-    (r"^Not a valid date", {"en": "Enter a date like 2026-05-31.", "fr": "Saisissez une date du type 2026-05-31."}),
-    (r"^Must be one of", {"en": "Choose one of the options.", "fr": "Choisissez l'une des options."}),
-    (r"^Not an ISO 3166-1", {"en": "Choose a country from the list.", "fr": "Choisissez un pays dans la liste."}),
-    (r"^Must be greater than or equal to 1", {"en": "Order at least one copy.", "fr": "Commandez au moins un exemplaire."}),
-    (r"^Only (\d+) copies are left", {"en": "Only {1} copies are left.", "fr": "Il ne reste que {1} exemplaires."}),
-    (r"^Field may not be null", {"en": "This field is required.", "fr": "Ce champ est obligatoire."}),
-    (r"^Not an address of an Efus member", {"en": "This address does not belong to an Efus member organisation.",
-                                           "fr": "Cette adresse n'appartient pas à une organisation membre de l'Efus."}),
-    (r"^At most (\d+) participants per member", {"en": "Your organisation already has {1} participants, the maximum.",
-                                                 "fr": "Votre organisation compte déjà {1} participants, le maximum."}),
-    (r"^Registration for this event is closed", {"en": "Registration for this event is closed.",
-                                                 "fr": "Les inscriptions à cet événement sont closes."}),
-    (r"^Digits, spaces", {"en": "Use digits, spaces and + ( ) . - only.", "fr": "Utilisez uniquement des chiffres, des espaces et + ( ) . -"}),
-)
 
 
 def texts(language: str) -> dict[str, str]:
-    return TEXTS.get(language, TEXTS["en"])
-
-
-def translate(message: str, language: str) -> str:
-    """A service message in `language` (see MESSAGES); unknown ones as they are."""
-    for pattern, versions in MESSAGES:
-        found = re.search(pattern, message)
-        if found:
-            text = versions.get(language, versions["en"])
-            return re.sub(r"\{(\d)\}", lambda m: found.group(int(m.group(1))), text)
-    return message
+    """TEXTS in `language`, placeholders (`%(email)s`) left for the page to fill."""
+    return {key: gettext(language, text) for key, text in TEXTS.items()}
 
 
 # --- embed.js ----------------------------------------------------------------------------
@@ -175,12 +112,11 @@ def _script(orders_url: str) -> str:
         raise RuntimeError(f"{SCRIPT} lost its configuration line {CONFIG_LINE!r}")
     config = {
         "ordersUrl": orders_url,
-        "countries": sorted(country.alpha_2 for country in pycountry.countries),
-        "texts": TEXTS,
-        "messages": [[pattern, versions] for pattern, versions in MESSAGES],
+        "texts": {language: texts(language) for language in LANGUAGES},
         "honeypot": HONEYPOT,
         "autocomplete": AUTOCOMPLETE,
-        "labels": {name: labels for name, _, _, _, labels in STANDARD_FIELDS},
+        "labels": {name: {language: label(name, language) for language in LANGUAGES} for name in LABELS},
+        "countries": {language: country_choices(language) for language in LANGUAGES},
         "languages": LANGUAGE_NAMES,
     }
     return source.replace(CONFIG_LINE, f"const CONFIG = {json.dumps(config, ensure_ascii=False)};", 1)
@@ -190,13 +126,13 @@ def _script(orders_url: str) -> str:
 
 @bp.get("/events/<slug>/register")
 def register_page(slug: str) -> ResponseReturnValue:
-    return _page(slug, _language())
+    return _page(slug, request_language())
 
 
 @bp.post("/events/<slug>/register")
 def register(slug: str) -> ResponseReturnValue:
     """The plain form's submission: the same schema and operation as the JSON API."""
-    language = _language()
+    language = request_language()
     if not _same_origin():
         return _page(slug, language, message="failed", status=403)
     event = operations.get_event(slug)
@@ -216,11 +152,6 @@ def register(slug: str) -> ResponseReturnValue:
         return _page(slug, language, errors=error.errors, status=error.status,
                      message="refused" if error.status == 403 else None)
     return _page(slug, language, outcome=outcome)
-
-
-def _language() -> str:
-    language = request.args.get("lang", "en")
-    return language if language in LANGUAGES else "en"
 
 
 def _same_origin() -> bool:
@@ -261,59 +192,42 @@ def _page(slug: str, language: str, *, errors: dict[str, list[str]] | None = Non
     event = operations.get_event(slug)
     description = _description(event, language)
     t = texts(language)
-    errors = {name: [translate(text, language) for text in messages] for name, messages in (errors or {}).items()}
+    errors = translated(errors or {}, language)
     labels = {field["name"]: field["label"] for field in description["fields"]}
     order = {name: index for index, name in enumerate(labels)}
-    page = render_template(
-        "registration/register.html",
-        lang=language,
-        t=t,
-        title=pick(event.title, language),
-        event=event,
-        when=_when(event, language),
-        fields=[_with_choices(field, language) for field in description["fields"]],
-        autocomplete=AUTOCOMPLETE,
-        values=request.form if request.method == "POST" else MultiDict({"language": language}),
-        errors=errors,
-        summary=[(name, labels.get(name), " ".join(errors[name])) for name in sorted(errors, key=lambda n: order.get(n, -1))],
-        outcome=outcome,
-        message=t[message].format(contact=settings().contact_email) if message else None,
-        closed=_closed(event, language),
-        full=operations.free_seats(event) == 0,
-        honeypot=HONEYPOT,
-    )
+    with force_locale(language):
+        page = render_template(
+            "registration/register.html",
+            lang=language,
+            t=t,
+            title=pick(event.title, language),
+            event=event,
+            when=when_text(event, language),
+            fields=description["fields"],
+            autocomplete=AUTOCOMPLETE,
+            values=request.form if request.method == "POST" else MultiDict({"language": language}),
+            errors=errors,
+            summary=[(name, labels.get(name), " ".join(errors[name])) for name in sorted(errors, key=lambda n: order.get(n, -1))],
+            outcome=outcome,
+            message=t[message] % {"contact": settings().contact_email} if message else None,
+            closed=closed_text(event, language),
+            full=operations.free_seats(event) == 0,
+            honeypot=HONEYPOT,
+        )
     db.session.rollback()
     return page, status
 
 
-def _closed(event: Event, language: str) -> str | None:
+def closed_text(event: Event, language: str) -> str | None:
     """Why registration is not possible now, in `language`; None when it is."""
     now = utcnow()
     if operations.registration_closed_reason(event, now) is None:
         return None
     if event.registration_opens_at and now < event.registration_opens_at:
-        return texts(language)["opens"].format(date=_date(event.registration_opens_at, event.timezone, language))
-    return texts(language)["closed"]
+        return gettext(language, TEXTS["opens"], date=format_datetime(event.registration_opens_at, language, event.timezone))
+    return gettext(language, TEXTS["closed"])
 
 
-def _date(moment: dt.datetime, timezone: str, language: str) -> str:
-    return format_datetime(moment, "EEEE d MMMM y, HH:mm", tzinfo=ZoneInfo(timezone), locale=language)
-
-
-def _when(event: Event, language: str) -> str:
-    start, end = _date(event.starts_at, event.timezone, language), _date(event.ends_at, event.timezone, language)
-    return f"{start} – {end} ({event.timezone})"
-
-
-def _with_choices(field: dict[str, Any], language: str) -> dict[str, Any]:
-    if field["type"] != "country":
-        return field
-    return {**field, "choices": [{"value": code, "label": name} for code, name in _countries(language)]}
-
-
-@cache
-def _countries(language: str) -> list[tuple[str, str]]:
-    """(code, name in `language`) for every ISO 3166-1 country, sorted by name."""
-    names = Locale.parse(language).territories
-    countries = [(c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries]
-    return sorted(countries, key=lambda item: unicodedata.normalize("NFKD", item[1]).casefold())
+def when_text(event: Event, language: str) -> str:
+    """The event's dates and times in its time zone, in `language`."""
+    return f"{format_span(event.starts_at, event.ends_at, language, event.timezone)} ({timezone_name(event.timezone, language)})"

@@ -1,50 +1,69 @@
-"""The registration form: standard fields, per-event extra fields, labels per language."""
+"""The registration form: standard fields, per-event extra fields, the consent; labels in the person's language."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from functools import cache
 from typing import Any
+
+import pycountry
 
 from marshmallow import ValidationError
 
 from shared.errors import Problem, problem
-from shared.i18n import LANGUAGES
+from shared.i18n import LANGUAGE_NAMES, LANGUAGES, N_, country_name, gettext, pick
 
 EXTRA_FIELD_TYPES = ("text", "textarea", "select", "checkbox", "date")
 MAX_ANSWER_LENGTH = 2000
 
-#: (name, type, required, max_length, labels)
-STANDARD_FIELDS: tuple[tuple[str, str, bool, int | None, dict[str, str]], ...] = (
-    ("first_name", "text", True, 100, {"en": "First name", "fr": "Prénom", "es": "Nombre", "it": "Nome", "de": "Vorname", "pt": "Nome próprio"}),
-    ("last_name", "text", True, 100, {"en": "Last name", "fr": "Nom", "es": "Apellidos", "it": "Cognome", "de": "Nachname", "pt": "Apelido"}),
-    ("email", "email", True, 254, {"en": "Email", "fr": "Adresse électronique", "es": "Correo electrónico", "it": "Email", "de": "E-Mail", "pt": "Correio eletrónico"}),
-    ("organisation", "text", False, 200, {"en": "Organisation", "fr": "Organisation", "es": "Organización", "it": "Organizzazione", "de": "Organisation", "pt": "Organização"}),
-    ("position", "text", False, 200, {"en": "Position / rank", "fr": "Fonction / grade", "es": "Cargo / rango", "it": "Funzione / grado", "de": "Funktion / Dienstgrad", "pt": "Cargo / posto"}),
-    ("city", "text", False, 100, {"en": "City", "fr": "Ville", "es": "Ciudad", "it": "Città", "de": "Stadt", "pt": "Cidade"}),
-    ("country", "country", False, 2, {"en": "Country", "fr": "Pays", "es": "País", "it": "Paese", "de": "Land", "pt": "País"}),
-    ("language", "language", True, 2, {"en": "Preferred language", "fr": "Langue préférée", "es": "Idioma preferido", "it": "Lingua preferita", "de": "Bevorzugte Sprache", "pt": "Língua preferida"}),
+#: (name, type, required, max_length, label): labels are translated where the form is shown
+STANDARD_FIELDS: tuple[tuple[str, str, bool, int | None, str], ...] = (
+    ("first_name", "text", True, 100, N_("First name")),
+    ("last_name", "text", True, 100, N_("Last name")),
+    ("email", "email", True, 254, N_("Email")),
+    ("organisation", "text", False, 200, N_("Organisation")),
+    ("position", "text", False, 200, N_("Position / rank")),
+    ("city", "text", False, 100, N_("City")),
+    ("country", "country", False, 2, N_("Country")),
+    ("language", "language", True, 2, N_("Preferred language")),
+)
+LABELS = {name: label for name, _, _, _, label in STANDARD_FIELDS}
+
+#: The consent people give, stored with its version (CONSENT_VERSION): a new wording needs a
+#: new version, and every translation must say exactly the same.
+CONSENT_TEXT = N_(
+    "I agree that Efus stores the data in this form to manage my registration and to contact me about this event. "
+    "I can view, correct or delete it at any time from the link in my confirmation email."
 )
 
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "it": "Italiano", "de": "Deutsch", "pt": "Português"}
 
-CONSENT_TEXT = {
-    "en": "I agree that Efus stores the data in this form to manage my registration and to contact me about this event. I can view, correct or delete it at any time from the link in my confirmation email.",
-    "fr": "J'accepte que l'Efus conserve les données de ce formulaire pour gérer mon inscription et me contacter au sujet de cet événement. Je peux les consulter, les corriger ou les supprimer à tout moment grâce au lien de mon courriel de confirmation.",
-}
+def label(name: str, language: str) -> str:
+    """The label of standard field `name` in `language`."""
+    return gettext(language, LABELS[name])
 
 
-def pick(texts: dict[str, str], language: str) -> str:
-    """The text in `language`, else English, else any."""
-    return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
+def country_choices(language: str) -> list[dict[str, str]]:
+    return [{"value": code, "label": name} for code, name in countries(language)]
+
+
+@cache
+def countries(language: str) -> list[tuple[str, str]]:
+    """(code, name in `language`) for every ISO 3166-1 country, sorted by name."""
+    found = [(country.alpha_2, country_name(country.alpha_2, language)) for country in pycountry.countries]
+    return sorted(found, key=lambda item: unicodedata.normalize("NFKD", item[1]).casefold())
 
 
 def form_description(event: Any, language: str, consent_version: str, submit_url: str) -> dict[str, Any]:
     """What the embedded widget needs to render the form of `event` in `language`."""
     fields: list[dict[str, Any]] = []
-    for name, type_, required, max_length, labels in STANDARD_FIELDS:
-        field: dict[str, Any] = {"name": name, "type": type_, "required": required, "label": pick(labels, language), "max_length": max_length}
+    for name, type_, required, max_length, text in STANDARD_FIELDS:
+        field: dict[str, Any] = {"name": name, "type": type_, "required": required, "label": gettext(language, text),
+                                 "max_length": max_length}
         if type_ == "language":
             field["type"] = "select"
             field["choices"] = [{"value": code, "label": LANGUAGE_NAMES[code]} for code in LANGUAGES]
+        if type_ == "country":
+            field["choices"] = country_choices(language)
         fields.append(field)
     for extra in event.extra_fields or []:
         field = {
@@ -57,7 +76,8 @@ def form_description(event: Any, language: str, consent_version: str, submit_url
         if extra["type"] == "select":
             field["choices"] = [{"value": choice, "label": choice} for choice in extra.get("choices", [])]
         fields.append(field)
-    fields.append({"name": "consent", "type": "checkbox", "required": True, "label": pick(CONSENT_TEXT, language), "max_length": None})
+    fields.append({"name": "consent", "type": "checkbox", "required": True, "label": gettext(language, CONSENT_TEXT),
+                   "max_length": None})
     return {"fields": fields, "consent_version": consent_version, "submit_url": submit_url, "language": language}
 
 

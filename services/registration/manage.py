@@ -6,54 +6,54 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from marshmallow import ValidationError
 
 from services.registration import operations
 from services.registration.certificates import certificate_response
-from services.registration.forms import LANGUAGE_NAMES, STANDARD_FIELDS, pick
+from services.registration.embed import when_text
+from services.registration.forms import label
 from services.registration.schemas import RegistrationPatch
 from shared.db import db
-from shared.errors import ApiError, flatten
-
-STANDARD_FIELDS_BY_NAME = {name: labels for name, _, _, _, labels in STANDARD_FIELDS}
+from shared.errors import ApiError, flatten, translated
+from shared.i18n import LANGUAGE_NAMES, N_, gettext, language_or_default, pick
 
 bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
 
-TEXTS = {
-    "en": {"title": "Your registration", "status": "Status", "save": "Save my details", "cancel": "Cancel my registration",
-           "verify": "Confirm my email address", "cancelled": "This registration is cancelled.", "position": "Position on the waiting list",
-           "pending": "confirmation of your email address pending", "confirmed": "confirmed", "waitlisted": "on the waiting list",
-           "attended": "attended", "saved": "Your details were saved.", "when": "When", "where": "Where", "online": "Online",
-           "errors": "Please correct the fields marked below.", "confirm_cancel": "Cancel your registration? Your seat will go to the next person on the waiting list.",
-           "certificate": "Download your certificate of attendance (PDF)"},
-    "fr": {"title": "Votre inscription", "status": "Statut", "save": "Enregistrer mes informations", "cancel": "Annuler mon inscription",
-           "verify": "Confirmer mon adresse électronique", "cancelled": "Cette inscription est annulée.", "position": "Rang sur la liste d'attente",
-           "pending": "en attente de confirmation de votre adresse", "confirmed": "confirmée", "waitlisted": "sur liste d'attente",
-           "attended": "présent", "saved": "Vos informations ont été enregistrées.", "when": "Quand", "where": "Où", "online": "En ligne",
-           "errors": "Veuillez corriger les champs signalés ci-dessous.", "confirm_cancel": "Annuler votre inscription ? Votre place ira à la prochaine personne sur la liste d'attente.",
-           "certificate": "Télécharger votre attestation de participation (PDF)"},
+#: what the page says of each status
+STATUS_TEXTS = {
+    "pending": N_("confirmation of your email address pending"), "confirmed": N_("confirmed"),
+    "waitlisted": N_("on the waiting list"), "attended": N_("attended"), "cancelled": N_("cancelled"),
 }
+#: the standard fields a registrant may correct here (text inputs)
+CORRECTABLE_FIELDS = ("first_name", "last_name", "organisation", "position", "city")
 
 
 def _page(token: str, errors: dict[str, list[str]] | None = None, notice: str | None = None, status: int = 200) -> ResponseReturnValue:
+    """The page in the registrant's language (their `language`, whatever the browser's)."""
     registration = operations.registration_for_token(token)
-    language = registration.language if registration.language in TEXTS else "en"
-    fields = [(name, pick(labels, language)) for name, type_, _, _, labels in STANDARD_FIELDS if name not in ("email", "language", "country")]
-    return render_template(
-        "registration/manage.html",
-        registration=registration,
-        token=token,
-        t=TEXTS[language],
-        lang=language,
-        title=pick(registration.event.title, language),
-        event=operations.event_summary(registration.event, with_join_url=registration.status in ("confirmed", "attended")),
-        position=operations.waitlist_position(registration),
-        fields=fields,
-        language_label=pick(STANDARD_FIELDS_BY_NAME["language"], language),
-        languages=LANGUAGE_NAMES,
-        errors=errors or {},
-        notice=notice,
-    ), status
+    language = language_or_default(registration.language)
+    event = registration.event
+    with force_locale(language):
+        page = render_template(
+            "registration/manage.html",
+            registration=registration,
+            token=token,
+            lang=language,
+            title=pick(event.title, language),
+            description=pick(event.description, language),
+            event=event,
+            when=when_text(event, language),
+            join_url=event.join_url if registration.status in ("confirmed", "attended") else None,
+            status_text=gettext(language, STATUS_TEXTS[registration.status]),
+            position=operations.waitlist_position(registration),
+            fields=[(name, label(name, language)) for name in CORRECTABLE_FIELDS],
+            language_label=label("language", language),
+            languages=LANGUAGE_NAMES,
+            errors=translated(errors or {}, language),
+            notice=notice,
+        )
+    return page, status
 
 
 @bp.get("/<token>")

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 
-from services.registration.forms import clean_answers, pick, validate_extra_field_definitions
+from services.registration.forms import clean_answers, validate_extra_field_definitions
+from shared.i18n import pick
 from services.registration.members import MEMBER_ORGANISATION_ID, member_parameters
 from services.registration.models import (
     ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, MemberOrganisation, Registration, Seat,

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.registration import certificates, exports, operations, privacy, staff
+from services.registration.embed import closed_text, when_text
 from services.registration.forms import form_description
 from services.registration.members import find_member
 from services.registration.models import SEATED, WAITLISTED, Event, MemberOrganisation, Registration
@@ -58,8 +59,11 @@ def get_form(query: dict, slug: str):
     description = form_description(
         event, query["lang"], settings().consent_version, f"{settings().public_base_url}/api/v1/events/{slug}/registrations"
     )
+    reason = operations.registration_closed_reason(event, now)
     description["event"] = EventOut().dump(event)
-    description["closed_reason"] = operations.registration_closed_reason(event, now)
+    description["when"] = when_text(event, query["lang"])
+    description["closed_reason"] = closed_text(event, query["lang"])
+    description["closed_code"] = reason.code if reason else None
     description["full"] = seats == 0
     db.session.rollback()
     return description

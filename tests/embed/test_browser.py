@@ -138,12 +138,12 @@ def test_outcomes_members_only_verify_email_and_closed_in_french(page, host, reg
         field(form, "Prénom").fill("Ana")
         field(form, "Nom").fill("Silva")
         field(form, "Adresse électronique").fill("ana@example.org")
-        form.get_by_label("J'accepte").check()
-        form.get_by_role("button", name="M'inscrire").click()
+        form.get_by_label("J’accepte").check()
+        form.get_by_role("button", name="M’inscrire").click()
 
     assembly = page.locator('[data-eupolnet-event="general-assembly"]')
     register_in_french(assembly)
-    expect(assembly.get_by_role("alert")).to_contain_text("Cet événement est réservé aux membres de l'Efus")
+    expect(assembly.get_by_role("alert")).to_contain_text("Cet événement est réservé aux membres de l’Efus")
     expect(assembly.get_by_role("alert")).to_contain_text("eupolnet@efus.eu")
     expect(field(assembly, "Adresse électronique")).to_have_attribute("aria-invalid", "true")
 
@@ -192,7 +192,7 @@ def test_noscript_page_registers_without_javascript(browser, host, registration_
 
         field(page, "Prénom").fill("Ana")
         field(page, "Adresse électronique").fill("ana@example")
-        page.get_by_role("button", name="M'inscrire").click()
+        page.get_by_role("button", name="M’inscrire").click()
         expect(page.get_by_role("alert")).to_contain_text("Il y a un problème")
         expect(field(page, "Nom")).to_have_accessible_description("Ce champ est obligatoire.")
         expect(field(page, "Adresse électronique")).to_have_accessible_description(
@@ -203,8 +203,8 @@ def test_noscript_page_registers_without_javascript(browser, host, registration_
         field(page, "Nom").fill("Silva")
         field(page, "Adresse électronique").fill("ana@example.org")
         field(page, "Pays").select_option("PT")
-        page.get_by_label("J'accepte").check()
-        page.get_by_role("button", name="M'inscrire").click()
+        page.get_by_label("J’accepte").check()
+        page.get_by_role("button", name="M’inscrire").click()
         expect(page.get_by_role("status")).to_contain_text("Vous êtes inscrit·e")
         screenshot(page, "6-noscript-success")
     finally:
@@ -284,10 +284,44 @@ def test_publication_order_form(page, host, services, staff, registration_url):
     assert [(o["email"], o["channel"], o["lines"][0]["copies"]) for o in orders] == [("ana@example.org", "web", 2)]
 
 
-@pytest.mark.parametrize("lang", ["en", "fr"])
-def test_form_labels_follow_the_requested_language(page, host, registration_url, publish_event, lang):
-    publish_event()
+#: per language: event title, first-name label, button, start of the consent, "required" error,
+#: the service's refusal of a bad email, the outcome's title
+SIX = {
+    "en": ("Police academy in Lisbon", "First name", "Register me", "I agree that Efus stores", "This field is required.",
+           "Enter an email address like name@example.org.", "You are registered"),
+    "fr": ("Académie de police à Lisbonne", "Prénom", "M’inscrire", "J’accepte que l’Efus conserve", "Ce champ est obligatoire.",
+           "Saisissez une adresse électronique du type nom@exemple.org.", "Vous êtes inscrit·e"),
+    "es": ("Academia de policía en Lisboa", "Nombre", "Inscribirme", "Acepto que el Efus conserve", "Este campo es obligatorio.",
+           "Introduzca una dirección de correo electrónico como nombre@ejemplo.org.", "Está inscrito/a"),
+    "it": ("Accademia di polizia a Lisbona", "Nome", "Iscrivimi", "Acconsento a che l’Efus conservi", "Questo campo è obbligatorio.",
+           "Inserisca un indirizzo email come nome@esempio.org.", "La Sua iscrizione è registrata"),
+    "de": ("Polizeiakademie in Lissabon", "Vorname", "Jetzt anmelden", "Ich bin damit einverstanden, dass das Efus",
+           "Dieses Feld ist ein Pflichtfeld.", "Geben Sie eine E-Mail-Adresse wie name@beispiel.org ein.", "Sie sind angemeldet"),
+    "pt": ("Academia de polícia em Lisboa", "Nome próprio", "Inscrever-me", "Aceito que o Efus conserve", "Este campo é obrigatório.",
+           "Introduza um endereço de correio eletrónico como nome@exemplo.org.", "A sua inscrição está registada"),
+}
+
+
+@pytest.mark.parametrize("lang", list(SIX))
+def test_the_form_speaks_each_of_the_six_languages(page, host, registration_url, publish_event, registrations, lang):
+    """Labels, button, consent, the form's own and the service's error texts, the outcome: all in `lang`."""
+    title, first_name, button, consent, required, bad_email, outcome = SIX[lang]
+    publish_event(title={code: texts[0] for code, texts in SIX.items()})
     page.goto(host.page("/academy", snippet(registration_url, "police-academy-lisbon", lang=lang)))
     form = page.locator(EVENT)
-    expect(form.get_by_label({"en": "Preferred language", "fr": "Langue préférée"}[lang])).to_have_value(lang)
-    expect(form.get_by_role("button", name={"en": "Register", "fr": "M'inscrire"}[lang])).to_be_visible()
+    expect(form.get_by_role("heading", name=title)).to_be_visible()
+    expect(field(form, first_name)).to_be_visible()
+    expect(form.get_by_label(re.compile("^" + re.escape(consent)))).to_be_visible()
+    form.get_by_role("button", name=button).click()  # empty: the form's own texts
+    expect(form.get_by_role("alert")).to_contain_text(required)
+    field(form, first_name).fill("Ana")
+    form.locator("#f-last_name").fill("Silva")
+    form.locator("#f-email").fill("ana@example")
+    form.locator("#f-consent").check()
+    form.get_by_role("button", name=button).click()  # the service's refusal, translated by it
+    expect(form.locator("#f-email-error")).to_have_text(bad_email)
+    screenshot(page, f"9-form-{lang}")
+    form.locator("#f-email").fill("ana@example.org")
+    form.get_by_role("button", name=button).click()
+    expect(form.get_by_role("status")).to_contain_text(outcome)
+    assert [(r["language"], r["status"]) for r in registrations("police-academy-lisbon")] == [(lang, "confirmed")]

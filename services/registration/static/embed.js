@@ -82,22 +82,9 @@
     parent.replaceChildren(...children.flat(3).filter((child) => child !== null && child !== undefined && child !== false));
   }
 
+  /** The interface texts in `language` (from the service's catalogue; English for a language it lacks). */
   function textsFor(language) {
-    return { ...CONFIG.texts.en, ...(CONFIG.texts[language] || {}) };
-  }
-
-  /** A text of the services (English) as the person reads it (CONFIG.messages). */
-  function translate(message, language) {
-    for (const [pattern, versions] of CONFIG.messages) {
-      const found = new RegExp(pattern).exec(message);
-      if (found) return (versions[language] || versions.en).replace(/\{(\d)\}/g, (_, group) => found[Number(group)]);
-    }
-    return message;
-  }
-
-  /** The locale for dates and amounts: Efus writes British English. */
-  function locale(language) {
-    return language === "en" ? "en-GB" : language;
+    return CONFIG.texts[language] || CONFIG.texts.en;
   }
 
   function pick(texts, language) {
@@ -109,8 +96,9 @@
     return label.length <= length ? label : `${label.slice(0, label.lastIndexOf(" ", length - 1))}…`;
   }
 
+  /** A catalogue text with its %(name)s placeholders filled in. */
   function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+    return template.replace(/%\((\w+)\)[sd]/g, (_, name) => values[name] ?? "");
   }
 
   async function getJSON(url) {
@@ -129,11 +117,9 @@
     });
   }
 
+  /** Every country, named and sorted in `language` (Babel's names, from the service). */
   function countryChoices(language) {
-    const names = new Intl.DisplayNames([language, "en"], { type: "region" });
-    return CONFIG.countries
-      .map((code) => ({ value: code, label: names.of(code) || code }))
-      .sort((a, b) => a.label.localeCompare(b.label, locale(language)));
+    return CONFIG.countries[language] || CONFIG.countries.en;
   }
 
   /* --- the two kinds of form ---------------------------------------------------------
@@ -147,21 +133,12 @@
   async function registrationForm(slug, language, t) {
     const description = await getJSON(`${BASE}/api/v1/events/${encodeURIComponent(slug)}/form?lang=${language}`);
     const event = description.event;
-    const dates = new Intl.DateTimeFormat(locale(language), { dateStyle: "full", timeStyle: "short", timeZone: event.timezone });
-    const when = dates.formatRange(new Date(event.starts_at), new Date(event.ends_at));
-    let closed = null;
-    if (description.closed_reason) {
-      const opens = event.registration_opens_at && new Date(event.registration_opens_at);
-      closed = opens && opens > new Date()
-        ? fill(t.opens, { date: dates.format(opens) })
-        : t.closed;
-    }
     return {
       title: pick(event.title, language),
-      details: [`${t.when} ${when} (${event.timezone})`, `${t.where} ${event.online ? t.online : event.venue || ""}`],
+      details: [`${t.when} ${description.when}`, `${t.where} ${event.online ? t.online : event.venue || ""}`],
       notes: [event.members_only && t.members_only, description.full && t.full].filter(Boolean),
-      closed,
-      fields: description.fields.map((field) => (field.type === "country" ? { ...field, choices: countryChoices(language) } : field)),
+      closed: description.closed_reason,
+      fields: description.fields,
       submitLabel: t.submit_register,
       submit(values) {
         const data = { answers: {} };
@@ -169,19 +146,20 @@
           if (name.startsWith("answers.")) data.answers[name.slice("answers.".length)] = value;
           else data[name] = value;
         }
-        return postJSON(description.submit_url || `${BASE}/api/v1/events/${encodeURIComponent(slug)}/registrations`, data);
+        const url = description.submit_url || `${BASE}/api/v1/events/${encodeURIComponent(slug)}/registrations`;
+        return postJSON(`${url}?lang=${language}`, data);
       },
       outcome(body, values, created) {
         const lines = [fill(t[body.status], { email: values.email })];
         if (!created) lines.unshift(t.already);
         return { title: t[`${body.status}_title`], lines, waiting: body.status !== "confirmed" };
       },
+      /* Decided on the refusal's code; its message comes translated (?lang=). */
       refusal(status, body) {
-        if (status === 403) {
-          const contact = /[\w.+-]+@[\w-]+(\.[\w-]+)+/.exec(body.message || "");
-          return { title: t.refused_title, lines: [fill(t.refused, { contact: contact ? contact[0] : "eupolnet@efus.eu" })], keepForm: true };
+        if (body.code === "members_only") return { title: t.refused_title, lines: [body.message], keepForm: true };
+        if (["registration_closed", "registration_not_open"].includes(body.code)) {
+          return { title: t.closed_title, lines: [body.message] };
         }
-        if (status === 409 && body.errors && body.errors.event) return { title: t.closed_title, lines: [t.closed] };
         return null;
       },
       fieldOf: (name) => name,
@@ -218,15 +196,14 @@
       submit(values) {
         const { copies, ...person } = values;
         const number = /^\d+$/.test(copies || "") ? Number(copies) : null;
-        return postJSON(`${ordersUrl}/api/v1/orders`, { lines: [{ publication: slug, copies: number }], ...person });
+        return postJSON(`${ordersUrl}/api/v1/orders?lang=${language}`, { lines: [{ publication: slug, copies: number }], ...person });
       },
       outcome(body, values) {
         const lines = [fill(t.received, { number: body.number, email: values.email })];
         if (body.total_cents === null || body.total_cents === undefined) lines.push(t.price_later);
         else if (body.total_cents === 0) lines.push(t.free);
         else {
-          const amount = new Intl.NumberFormat(locale(language), { style: "currency", currency: body.currency || "EUR" }).format(body.total_cents / 100);
-          lines.push(fill(t.postage, { amount }));
+          lines.push(fill(t.postage, { amount: body.total }));
         }
         return { title: t.received_title, lines, waiting: false };
       },
@@ -313,7 +290,7 @@
      * standard fields are right: naming them now spares the person a second round. */
     function missing(submitted) {
       const empty = rows.filter((row) => row.field.required && [undefined, false].includes(submitted[row.name]));
-      return Object.fromEntries(empty.map((row) => [row.name, ["Missing data for required field."]]));
+      return Object.fromEntries(empty.map((row) => [row.name, [t.required_error]]));
     }
 
     function clearErrors() {
@@ -331,7 +308,7 @@
       const general = [];
       const faulty = [];
       for (const [name, messages] of Object.entries(errors)) {
-        const text = messages.map((message) => translate(message, language)).join(" ");
+        const text = messages.join(" ");
         const row = byName.get(form.fieldOf(name));
         if (!row) {
           general.push(h("li", {}, text));

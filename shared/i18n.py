@@ -135,6 +135,7 @@ def jinja_environment(loader: BaseLoader, language: str, **options: Any) -> Envi
     each language gets its own environment (see `JinjaLanguages`)."""
     environment = Environment(loader=loader, extensions=["jinja2.ext.i18n"], undefined=StrictUndefined,
                               autoescape=select_autoescape(["html"]), **options)
+    environment.policies["ext.i18n.trimmed"] = True  # as extracted (shared/locales/messages.cfg)
     environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     environment.globals["lang"] = language
     return environment
@@ -181,3 +182,4 @@ def init_app(app: Any) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(LOCALES_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     Babel(app, locale_selector=request_language)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -1,10 +1,11 @@
 """Compose the email for a message envelope: subject, plain text, HTML and attachments.
 
-Templates live in ``templates/notify/<lang>/``: for each message type a ``.subject.txt``,
-a ``.txt`` and a ``.html``, plus the shared ``_layout``, ``_event`` and ``_order`` partials
-of that language. A language is used for a type when its folder has that type's subject
-template; otherwise the whole email is English, so an email never mixes two languages.
-Adding a language is adding its folder: dates, times and amounts come from Babel.
+Templates live in ``templates/notify/``: for each message type one ``.subject.txt``, one
+``.txt`` and one ``.html``, plus the ``_layout``, ``_event`` and ``_order`` partials, written
+in English with ``{% trans %}``; they are rendered in the recipient's language from the
+catalogue (shared/i18n.py), English for a language we do not speak, so an email never mixes
+two languages. The event's title and description are taken in that language, else in
+English; dates, times and amounts come from Babel, in the event's time zone.
 """
 
 import hashlib
@@ -12,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from email import policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_interval, format_time, get_timezone_name
-from babel.numbers import format_currency
 from icalendar import Calendar, Event, vCalAddress
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import FileSystemLoader
 from markupsafe import Markup
+
+from shared.i18n import JinjaLanguages, format_money, format_span, language_or_default, pick, timezone_name
 
 EVENT_TYPES = frozenset({
     "registration.pending", "registration.confirmed", "registration.waitlisted",
@@ -37,10 +37,6 @@ EVENT_TYPES = frozenset({
 CALENDAR_TYPES = EVENT_TYPES - {"certificate.issued"}
 ORDER_TYPES = frozenset({"order.received", "invoice.issued", "order.shipped", "credit_note.issued"})
 
-DEFAULT_LANGUAGE = "en"
-# Babel locale per language code, where the bare code is not what Europeans expect
-# (plain "en" is US English: "March 10, 2027, 9:00 AM").
-_BABEL_LOCALES = {"en": "en_GB"}
 # Data an email cannot do without, beyond what every type of its family needs.
 _REQUIRED_DATA = {
     "registration.pending": ("verify_url",),
@@ -69,13 +65,8 @@ def _paragraphs(text: str) -> Markup:
     )
 
 
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).with_name("templates")),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+#: the templates in each language: TEMPLATES(lang).get_template(...)
+TEMPLATES = JinjaLanguages(FileSystemLoader(Path(__file__).with_name("templates")), trim_blocks=True, lstrip_blocks=True)
 TEMPLATES.filters["paragraphs"] = _paragraphs
 
 
@@ -106,17 +97,18 @@ def compose(
             if not data.get(name):
                 raise ValueError(f"data.{name} is required for {kind}")
         recipient = _recipient(data["person"])
-        lang = _language(kind, data["person"].get("language"))
+        lang = language_or_default(data["person"].get("language"))
         context = _context(kind, data, lang)
         occurred_at = _aware(envelope["occurred_at"])
         message_id = _message_id(str(envelope["key"]), sender.domain)
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidMessage(f"{kind}: {exc}") from exc
 
-    subject = _one_line(TEMPLATES.get_template(f"notify/{lang}/{kind}.subject.txt").render(context))
+    templates = TEMPLATES(lang)
+    subject = _one_line(templates.get_template(f"notify/{kind}.subject.txt").render(context))
     context["subject"] = subject
-    text = TEMPLATES.get_template(f"notify/{lang}/{kind}.txt").render(context)
-    html = TEMPLATES.get_template(f"notify/{lang}/{kind}.html").render(context)
+    text = templates.get_template(f"notify/{kind}.txt").render(context)
+    html = templates.get_template(f"notify/{kind}.html").render(context)
 
     message["To"] = recipient
     message["Subject"] = subject
@@ -128,7 +120,7 @@ def compose(
     message.set_content(_tidy(text))
     message.add_alternative(html, subtype="html")
     if kind in CALENDAR_TYPES:
-        description = _tidy(TEMPLATES.get_template(f"notify/{lang}/_event.txt").render(context))
+        description = _tidy(templates.get_template("notify/_event.txt").render(context))
         ics, method = _calendar(kind, context, description, occurred_at, sender)
         message.add_attachment(
             ics, maintype="text", subtype="calendar", filename="event.ics",
@@ -166,17 +158,6 @@ def _recipient(person: Mapping[str, Any]) -> Address:
     return Address(display_name=name, username=address.username, domain=address.domain)
 
 
-def _language(kind: str, requested: object) -> str:
-    code = re.split(r"[-_]", str(requested or "").strip().lower())[0]
-    if re.fullmatch(r"[a-z]{2,3}", code):
-        try:
-            TEMPLATES.get_template(f"notify/{code}/{kind}.subject.txt")
-            return code
-        except TemplateNotFound:
-            pass
-    return DEFAULT_LANGUAGE
-
-
 def _aware(value: str) -> datetime:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
@@ -188,10 +169,6 @@ def _message_id(key: str, domain: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
-def _localized(texts: Mapping[str, str], lang: str) -> str:
-    return texts.get(lang) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), "")
-
-
 def _context(kind: str, data: Mapping[str, Any], lang: str) -> dict[str, Any]:
     person = data["person"]
     context: dict[str, Any] = {
@@ -199,38 +176,32 @@ def _context(kind: str, data: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "person": {"first_name": _one_line(person.get("first_name") or ""),
                    "last_name": _one_line(person.get("last_name") or "")},
     }
-    locale = _BABEL_LOCALES.get(lang, lang)
     if kind in EVENT_TYPES:
-        context.update(_event_context(data, lang, locale))
+        context.update(_event_context(data, lang))
         if kind == "event.message":
             context["message"] = {"subject": _one_line(data["subject"]),
                                   "body": data["body"].replace("\r\n", "\n")}
         if kind == "certificate.issued":
             context["certificate_number"] = _one_line(data["certificate_number"])
     else:
-        context.update(_order_context(data, lang, locale))
+        context.update(_order_context(data, lang))
     return context
 
 
-def _event_context(data: Mapping[str, Any], lang: str, locale: str) -> dict[str, Any]:
+def _event_context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:
     event = data["event"]
     zone = ZoneInfo(event["timezone"])
     starts = _aware(event["starts_at"]).astimezone(zone)
     ends = _aware(event["ends_at"]).astimezone(zone)
-    if starts.date() == ends.date():
-        when = (f"{format_date(starts, 'full', locale=locale)}, "
-                f"{format_interval(starts.time(), ends.time(), 'Hm', locale=locale)}")
-    else:
-        when = (f"{format_date(starts, 'full', locale=locale)}, {format_time(starts, 'short', locale=locale)}"
-                f" – {format_date(ends, 'full', locale=locale)}, {format_time(ends, 'short', locale=locale)}")
     return {
         "event": {
             "kind": event["kind"],
-            "title": _localized(event["title"], lang),
+            "title": pick(event["title"], lang),
+            "description": pick(event.get("description"), lang),
             "starts_at": starts,
             "ends_at": ends,
-            "when": when,
-            "timezone_name": get_timezone_name(zone, locale=locale),
+            "when": format_span(starts, ends, lang, event["timezone"]),
+            "timezone_name": timezone_name(event["timezone"], lang),
             "venue": event.get("venue"),
             "online": bool(event.get("online")),
             "join_url": event.get("join_url"),
@@ -243,12 +214,12 @@ def _event_context(data: Mapping[str, Any], lang: str, locale: str) -> dict[str,
     }
 
 
-def _order_context(data: Mapping[str, Any], lang: str, locale: str) -> dict[str, Any]:
+def _order_context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:
     order = data["order"]
     currency = order.get("currency", "EUR")
 
     def money(cents: int) -> str:
-        return format_currency(Decimal(cents) / 100, currency, locale=locale)
+        return format_money(cents, currency, lang)
 
     document = data.get("document")
     return {
@@ -256,7 +227,7 @@ def _order_context(data: Mapping[str, Any], lang: str, locale: str) -> dict[str,
             "number": order["number"],
             "organisation": order.get("organisation"),
             "lines": [{
-                "title": _localized(line["title"], lang),
+                "title": pick(line["title"], lang),
                 "copies": line["copies"],
                 "free_copies": line.get("free_copies", 0),
                 "postage": money(line.get("postage_cents", 0)),

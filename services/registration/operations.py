@@ -510,6 +510,7 @@ def event_summary(event: Event, *, with_join_url: bool = False) -> dict[str, Any
         "slug": event.slug,
         "kind": event.kind,
         "title": event.title,
+        "description": event.description or {},
         "starts_at": local_iso(event.starts_at, event.timezone),
         "ends_at": local_iso(event.ends_at, event.timezone),
         "timezone": event.timezone,

@@ -15,6 +15,8 @@ class EventSummary(Schema):
     slug = fields.String(required=True)
     kind = fields.String(required=True)
     title = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    #: texts per language, like the title (messages written before it was added have none)
+    description = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     starts_at = fields.String(required=True)
     ends_at = fields.String(required=True)
     timezone = fields.String(required=True)

@@ -18,11 +18,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from icalendar import Calendar
-from jinja2 import ChoiceLoader, FileSystemLoader
+
 
 from services.notify import emails
 from services.notify.emails import CALENDAR_TYPES, EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
 from services.notify.smtp import PermanentDeliveryError, SmtpSettings, TemporaryDeliveryError, deliver
+from shared.i18n import LANGUAGES, gettext
 
 MAIL_FROM = "EU-POLNET <noreply@efus.eu>"
 JOIN_URL = "https://meet.example.org/j/123?pwd=s3cret"
@@ -198,7 +199,7 @@ def test_confirmed_web_conference_in_english_arrives_complete(mailbox):
     assert received["Content-Language"] == "en"
 
     text, html = body(received, "plain"), body(received, "html")
-    assert text.startswith("Dear Ana,\n")
+    assert text.startswith("Dear Ana Lopez,\n")
     assert "Wednesday, 10 March 2027, 09:00–11:00 (Central European Time)" in text
     assert f"Join the web conference: {JOIN_URL}" in text
     assert "https://events.efus.eu/manage/tok123" in text
@@ -231,10 +232,10 @@ def test_academy_in_french_shows_dates_in_the_event_time_zone(mailbox):
     assert received["Subject"] == "Inscription confirmée – Académie de police 2027"
     assert received["Content-Language"] == "fr"
     text, html = body(received, "plain"), body(received, "html")
-    assert text.startswith("Bonjour Ana,\n")
+    assert text.startswith("Bonjour Ana Lopez,\n")
     # 09:00+01:00 is 08:00 in Lisbon (WET).
     assert "mercredi 10 mars 2027, 08:00 – vendredi 12 mars 2027, 16:00" in text
-    assert "Où : Hôtel de Ville, Lisbon" in text
+    assert "Où\u00a0: Hôtel de Ville, Lisbon" in text
     assert '<html lang="fr">' in html
     assert "Votre inscription est confirmée" in html
 
@@ -253,11 +254,47 @@ def test_join_link_appears_nowhere_when_not_given(mailbox):
 
     received = mailbox.last()
     assert "meet.example.org" not in everything(received)
-    assert "waiting list (position 4)" in body(received, "plain")
+    assert "Your position on the waiting list: 4." in body(received, "plain")
     assert "The link to join is sent to confirmed participants." in body(received, "plain")
     (vevent,) = calendar(received).walk("VEVENT")
     assert "URL" not in vevent and "LOCATION" not in vevent
     assert str(vevent["STATUS"]) == "TENTATIVE"
+
+
+#: per language: the event's title and description, the subject, words of the body
+SIX = {
+    "en": ("Community policing", "Two days in Lisbon.", "Registration confirmed – Community policing",
+           "We are pleased to confirm your registration for Community policing.", "Wednesday, 10 March 2027"),
+    "fr": ("Police de proximité", "Deux jours à Lisbonne.", "Inscription confirmée – Police de proximité",
+           "Nous avons le plaisir de confirmer votre inscription à «\u00a0Police de proximité\u00a0».", "mercredi 10 mars 2027"),
+    "es": ("Policía de proximidad", "Dos días en Lisboa.", "Inscripción confirmada – Policía de proximidad",
+           "Nos complace confirmar su inscripción en «Policía de proximidad».", "miércoles, 10 de marzo de 2027"),
+    "it": ("Polizia di prossimità", "Due giorni a Lisbona.", "Iscrizione confermata – Polizia di prossimità",
+           "Siamo lieti di confermare la Sua iscrizione a «Polizia di prossimità».", "mercoledì 10 marzo 2027"),
+    "de": ("Bürgernahe Polizeiarbeit", "Zwei Tage in Lissabon.", "Anmeldung bestätigt – Bürgernahe Polizeiarbeit",
+           "Gerne bestätigen wir Ihre Anmeldung zu „Bürgernahe Polizeiarbeit“.", "Mittwoch, 10. März 2027"),
+    "pt": ("Policiamento de proximidade", "Dois dias em Lisboa.", "Inscrição confirmada – Policiamento de proximidade",
+           "Temos o prazer de confirmar a sua inscrição em «Policiamento de proximidade».", "quarta-feira, 10 de março de 2027"),
+}
+
+
+@pytest.mark.parametrize("lang", list(SIX))
+def test_the_confirmation_reaches_the_server_in_the_registrants_language(mailbox, lang):
+    title, description, subject, sentence, date = SIX[lang]
+    event = registration_envelope("registration.confirmed")["data"]["event"] | {
+        "title": {code: texts[0] for code, texts in SIX.items()},
+        "description": {code: texts[1] for code, texts in SIX.items()}}
+    deliver(compose(registration_envelope("registration.confirmed", lang, event=event), mail_from=MAIL_FROM), mailbox.settings)
+
+    received = mailbox.last()
+    assert received["Subject"] == subject and received["Content-Language"] == lang
+    text, html = body(received, "plain"), body(received, "html")
+    assert sentence in text and description in text and date in text
+    assert f'<html lang="{lang}">' in html and description in html
+    assert str(calendar(received).walk("VEVENT")[0]["SUMMARY"]) == title
+    # nothing of the other languages, and no English sentence outside English
+    assert all(texts[0] not in text for code, texts in SIX.items() if code != lang)
+    assert lang == "en" or "This email was sent automatically." not in text
 
 
 def test_cancellation_cancels_the_calendar_entry_it_replaces():
@@ -286,8 +323,8 @@ def test_invoice_in_french_carries_the_pdf_unchanged(mailbox):
     assert received["To"] == "Luc Martin <luc@lyon.fr>"
     assert received["Subject"] == "Facture 2026-00001 pour votre commande O-2026-00012"
     text = body(received, "plain")
-    assert "Montant à régler : 16,00\xa0€" in text
-    assert "Relations police-population : 5 exemplaires (dont 3 gratuits)" in text
+    assert "Montant à régler\u00a0: 16,00\xa0€" in text
+    assert "Relations police-population\u00a0: 5 exemplaires (3 gratuits)" in text
     assert "<th scope=\"col\"" in body(received, "html")
     files = attachments(received)
     assert list(files) == ["facture-2026-00001.pdf"]  # no calendar for an order
@@ -298,117 +335,45 @@ def test_invoice_in_french_carries_the_pdf_unchanged(mailbox):
 def test_credit_note_shows_the_credited_amount_and_the_invoice_it_cancels():
     document = {"kind": "credit_note", "number": "2026-00002", "total_cents": -1600, "refers_to": "2026-00001"}
     text = body(compose(order_envelope("credit_note.issued", document=document), mail_from=MAIL_FROM), "plain")
-    assert "credit note 2026-00002, which cancels invoice 2026-00001. Amount credited: €16.00." in text
+    assert "credit note 2026-00002. It cancels invoice 2026-00001. Amount credited: €16.00." in text
 
 
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("kind", sorted(EVENT_TYPES | ORDER_TYPES))
-def test_every_type_is_complete_in_english_and_french(kind, lang):
-    message = compose(envelope_for(kind, lang), mail_from=MAIL_FROM)
+def test_every_type_is_complete_in_each_language(kind, lang):
+    envelope = envelope_for(kind, lang)
+    message = compose(envelope, mail_from=MAIL_FROM)
 
     assert message["Content-Language"] == lang
     assert message["Subject"].strip()
     text, html = body(message, "plain"), body(message, "html")
-    assert text.startswith(("Dear ", "Bonjour "))
+    person = envelope["data"]["person"]
+    greeting = gettext(lang, "Dear %(name)s,", name=f"{person['first_name']} {person['last_name']}")
+    assert text.startswith(greeting + "\n") and greeting in html
     assert f'<html lang="{lang}">' in html
     for rendered in (text, html, message["Subject"]):
-        assert "None" not in rendered and "{{" not in rendered and "{%" not in rendered
+        assert "None" not in rendered and "{{" not in rendered and "{%" not in rendered and "%(" not in rendered
     assert ("event.ics" in attachments(message)) == (kind in CALENDAR_TYPES)
 
 
-def test_template_folders_hold_the_same_files_for_each_language():
+def test_one_template_per_message_whatever_the_language():
     root = Path(emails.__file__).with_name("templates") / "notify"
-    names = {lang: sorted(path.name for path in (root / lang).iterdir()) for lang in ("en", "fr")}
-    assert names["en"] == names["fr"]
-    subjects = {name.removesuffix(".subject.txt") for name in names["en"] if name.endswith(".subject.txt")}
+    assert not [path for path in root.iterdir() if path.is_dir()], "no folder per language"
+    subjects = {path.name.removesuffix(".subject.txt") for path in root.glob("*.subject.txt")}
     assert subjects == EVENT_TYPES | ORDER_TYPES
+    for kind in subjects:
+        assert (root / f"{kind}.txt").exists() and (root / f"{kind}.html").exists()
 
 
 # --- languages -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("requested", "used"), [
-    ("fr", "fr"), ("FR-be", "fr"), ("fr_CA", "fr"), ("it", "en"), ("pt-BR", "en"),
+    ("fr", "fr"), ("FR-be", "fr"), ("fr_CA", "fr"), ("it", "it"), ("pt-BR", "pt"), ("de", "de"), ("nl", "en"),
     (None, "en"), ("", "en"), ("../fr", "en"), ("fr/../../etc", "en"),
 ])
 def test_language_falls_back_to_english(requested, used):
     message = compose(registration_envelope("registration.confirmed", requested), mail_from=MAIL_FROM)
     assert message["Content-Language"] == used
-
-
-def test_adding_a_language_is_adding_files(tmp_path, monkeypatch):
-    templates = Path(emails.__file__).with_name("templates") / "notify"
-    spanish = tmp_path / "notify" / "es"
-    spanish.mkdir(parents=True)
-    for shared in (templates / "en").glob("_*"):  # a translator starts from the English partials
-        shutil.copy(shared, spanish / shared.name)
-    (spanish / "registration.confirmed.subject.txt").write_text("Inscripción confirmada – {{ event.title }}\n")
-    (spanish / "registration.confirmed.txt").write_text(
-        '{% extends "notify/es/_layout.txt" %}{% block body %}Su inscripción está confirmada.\n\n'
-        '{% include "notify/es/_event.txt" %}{% endblock %}'
-    )
-    (spanish / "registration.confirmed.html").write_text(
-        '{% extends "notify/es/_layout.html" %}{% block heading %}Inscripción confirmada{% endblock %}'
-        '{% block body %}<p>Su inscripción está confirmada.</p>{% include "notify/es/_event.html" %}{% endblock %}'
-    )
-    monkeypatch.setattr(emails.TEMPLATES, "loader", ChoiceLoader([FileSystemLoader(tmp_path), emails.TEMPLATES.loader]))
-
-    confirmed = compose(registration_envelope("registration.confirmed", "es"), mail_from=MAIL_FROM)
-    assert confirmed["Content-Language"] == "es"
-    assert confirmed["Subject"] == "Inscripción confirmada – Police & citizens: <trust>"
-    assert "miércoles, 10 de marzo de 2027, 9:00–11:00 (hora de Europa central)" in body(confirmed, "plain")
-    assert '<html lang="es">' in body(confirmed, "html")
-    assert "event.ics" in attachments(confirmed)
-    # A type not translated yet is wholly English, never a mix of both.
-    waitlisted = compose(registration_envelope("registration.waitlisted", "es"), mail_from=MAIL_FROM)
-    assert waitlisted["Content-Language"] == "en"
-    assert "Wednesday, 10 March 2027" in body(waitlisted, "plain")
-
-
-# --- safety ----------------------------------------------------------------------------
-
-def test_line_breaks_in_names_and_subjects_never_create_headers(mailbox):
-    person = {"first_name": "Ana\r\nBcc: evil@attacker.example", "last_name": "Lopez\nX-Injected: yes",
-              "email": "ana@madrid.es", "language": "en"}
-    envelope = registration_envelope(
-        "event.message", person=person, subject="Hello\r\nBcc: evil@attacker.example\r\n\r\nfake body",
-    )
-    sent = compose(envelope, mail_from=MAIL_FROM, attachments=[("a\r\nX-Evil: 1.pdf", "application/pdf", PDF)])
-    deliver(sent, mailbox.settings)
-
-    assert mailbox.envelopes[0].rcpt_tos == ["ana@madrid.es"]
-    received = mailbox.last()
-    assert received["Bcc"] is None and received["X-Injected"] is None and received["X-Evil"] is None
-    assert received["Subject"] == (
-        "Hello Bcc: evil@attacker.example fake body – Police & citizens: <trust>"
-    )
-    assert received["To"].addresses[0].addr_spec == "ana@madrid.es"
-    assert received["To"].addresses[0].display_name == "Ana Bcc: evil@attacker.example Lopez X-Injected: yes"
-    assert "a X-Evil: 1.pdf" in attachments(received)
-
-
-@pytest.mark.parametrize("address", [
-    "ana@madrid.es\r\nRCPT TO:<evil@attacker.example>", "ana@madrid.es, evil@attacker.example",
-    "not an address", "ana@", "ana",
-])
-def test_unusable_recipient_address_is_an_invalid_message(address):
-    envelope = registration_envelope("registration.confirmed")
-    envelope["data"]["person"]["email"] = address
-    with pytest.raises(InvalidMessage):
-        compose(envelope, mail_from=MAIL_FROM)
-
-
-@pytest.mark.parametrize("envelope", [
-    registration_envelope("registration.exploded"),
-    registration_envelope("registration.pending", verify_url=None),
-    registration_envelope("event.message", body=""),
-    order_envelope("invoice.issued", document=None),
-    registration_envelope("registration.confirmed", event={"title": {"en": "No dates"}}),
-    registration_envelope("registration.confirmed") | {"occurred_at": "2026-11-23T10:00:00"},  # no offset
-], ids=["unknown type", "pending without link", "empty staff message", "invoice without document",
-        "event without dates", "naive time"])
-def test_envelopes_that_cannot_become_an_email_are_invalid_messages(envelope):
-    with pytest.raises(InvalidMessage):
-        compose(envelope, mail_from=MAIL_FROM)
 
 
 def test_staff_message_is_escaped_and_keeps_its_paragraphs():

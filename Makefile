@@ -33,7 +33,7 @@ DOMAINS := messages backoffice
 
 translations: $(STAMP)
 	@for domain in $(DOMAINS); do \
-		$(PYBABEL) -q extract -F $(LOCALES)/$$domain.cfg -k problem:2 -k plural_problem:2,3 -k N_ --add-location=file --sort-by-file \
+		$(PYBABEL) -q extract -F $(LOCALES)/$$domain.cfg -k problem:2 -k plural_problem:2,3 -k translate:2 -k translate_plural:2,3 -k N_ --add-location=file --sort-by-file \
 			--no-wrap --project=EU-POLNET --copyright-holder=Efus -o $(LOCALES)/$$domain.pot . && \
 		$(PYBABEL) -q update -i $(LOCALES)/$$domain.pot -d $(LOCALES) -D $$domain --no-wrap --ignore-obsolete || exit 1; \
 	done

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -56,7 +57,10 @@ class Settings:
     reminder_hours: int = 24
     #: printed on invoices and credit notes, and sent in their Factur-X XML
     invoice_seller_siret: str = DEVELOPMENT_SIRET
-    invoice_vat_wording: str = "TVA non applicable – VAT not applicable"
+    #: the legal basis of the VAT exemption, printed in every language ("VAT not applicable: <basis>.")
+    invoice_vat_exemption: str = "art. 293 B du CGI"
+    #: late-payment penalties printed on invoices, % a year (French B2B mention, Code de commerce L441-9)
+    invoice_late_penalty_rate: Decimal = Decimal("10")
     invoice_bank_holder: str = "Forum européen pour la sécurité urbaine"
     invoice_bank_iban: str = DEVELOPMENT_IBAN
     invoice_bank_bic: str = "AGRIFRPPXXX"
@@ -121,7 +125,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         staff_token_days=int(environ.get("STAFF_TOKEN_DAYS") or 90),
         reminder_hours=int(environ.get("REMINDER_HOURS") or 24),
         invoice_seller_siret=(environ.get("INVOICE_SELLER_SIRET") or DEVELOPMENT_SIRET).replace(" ", ""),
-        invoice_vat_wording=environ.get("INVOICE_VAT_WORDING") or Settings.invoice_vat_wording,
+        invoice_vat_exemption=environ.get("INVOICE_VAT_EXEMPTION") or Settings.invoice_vat_exemption,
+        invoice_late_penalty_rate=Decimal(environ.get("INVOICE_LATE_PENALTY_RATE") or Settings.invoice_late_penalty_rate),
         invoice_bank_holder=environ.get("INVOICE_BANK_HOLDER") or Settings.invoice_bank_holder,
         invoice_bank_iban=(environ.get("INVOICE_BANK_IBAN") or DEVELOPMENT_IBAN).replace(" ", "").upper(),
         invoice_bank_bic=(environ.get("INVOICE_BANK_BIC") or Settings.invoice_bank_bic).strip().upper(),

@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
-from shared.i18n import N_, gettext, ngettext, request_language
+from shared.i18n import N_, translate, translate_plural, request_language
 
 
 class Problem(str):
@@ -40,8 +40,8 @@ class Problem(str):
 
     def translated(self, language: str) -> str:
         if self.plural is not None:
-            return ngettext(language, self.text, self.plural, self.values["num"], **self.values)
-        return gettext(language, self.text, **self.values)
+            return translate_plural(language, self.text, self.plural, self.values["num"], **self.values)
+        return translate(language, self.text, **self.values)
 
     def format(self, *args: Any, **kwargs: Any) -> Problem:  # type: ignore[override]
         """Itself: marshmallow's validators format their `error=` text, and ours have no

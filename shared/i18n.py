@@ -66,13 +66,13 @@ def translations(language: str, domain: str = "messages") -> NullTranslations:
     return found
 
 
-def gettext(language: str, text: str, **values: Any) -> str:
+def translate(language: str, text: str, **values: Any) -> str:
     """`text` in `language`, with `%(name)s` placeholders filled from `values`."""
     translated = translations(language).gettext(text)
     return translated % values if values else translated
 
 
-def ngettext(language: str, singular: str, plural: str, count: int, **values: Any) -> str:
+def translate_plural(language: str, singular: str, plural: str, count: int, **values: Any) -> str:
     """The singular or plural form that `count` needs in `language` (`%(num)d` is the count)."""
     return translations(language).ngettext(singular, plural, count) % {"num": count, **values}
 
@@ -118,8 +118,9 @@ def format_money(cents: int, currency: str, language: str) -> str:
     return numbers.format_currency(Decimal(cents) / 100, currency, locale=babel_locale(language))
 
 
-def format_number(value: int | Decimal, language: str) -> str:
-    return numbers.format_decimal(value, locale=babel_locale(language))
+def format_percent(value: Decimal, language: str) -> str:
+    """`value` (0.1 for 10 %) as a percentage in the language's way ("10 %" in German), decimals kept."""
+    return numbers.format_percent(value, locale=babel_locale(language), decimal_quantization=False)
 
 
 def country_name(code: str, language: str) -> str:

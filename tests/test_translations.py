@@ -19,7 +19,8 @@ from shared.i18n import BACKOFFICE_LANGUAGES, DEFAULT_LANGUAGE, LANGUAGES, LOCAL
 ROOT = Path(__file__).resolve().parent.parent
 #: the languages of each domain (English is the msgids)
 DOMAINS = {"messages": LANGUAGES, "backoffice": BACKOFFICE_LANGUAGES}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "problem": (2,), "plural_problem": (2, 3)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "problem": (2,), "plural_problem": (2, 3),
+            "translate": (2,), "translate_plural": (2, 3)}
 CATALOGUES = [(domain, language) for domain, languages in DOMAINS.items() for language in languages if language != DEFAULT_LANGUAGE]
 
 
@@ -107,8 +108,6 @@ def test_each_language_has_its_typography(domain: str, language: str) -> None:
 
 #: names that are the same in every language
 NAMES = {"EU-POLNET", "Efus", "EFUS", "SIRET", "IBAN", "BIC", "PDF", "XLSX", "CSV", "UTC"}
-#: templates not converted yet (see the README, Translations): they are still to be done
-PENDING: set[str] = {"services/orders/templates", "services/registration/templates/certificate.html"}
 
 
 def _visible_text(source: str) -> str:
@@ -123,8 +122,7 @@ def _visible_text(source: str) -> str:
 def templates() -> list[Path]:
     found = []
     for path in sorted((ROOT / "services").glob("*/templates/**/*")):
-        relative = path.relative_to(ROOT).as_posix()
-        if path.suffix in {".html", ".txt"} and not any(relative.startswith(pending) for pending in PENDING):
+        if path.suffix in {".html", ".txt"}:
             found.append(path)
     return found
 
@@ -138,7 +136,7 @@ def test_templates_show_no_text_outside_the_catalogue(path: Path) -> None:
 
 
 REFUSALS = {"ApiError", "NotFound", "Conflict", "Forbidden", "ValidationError", "error_response", "flash", "abort"}
-WRAPPERS = {"problem", "plural_problem", "_", "gettext", "ngettext", "N_", "refusal"}
+WRAPPERS = {"problem", "plural_problem", "_", "gettext", "ngettext", "N_", "refusal", "translate", "translate_plural"}
 MARSHMALLOW = {message for _, message, _ in KNOWN}
 
 

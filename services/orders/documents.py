@@ -1,8 +1,10 @@
 """Billing documents: invoices and credit notes as PDF/A-3 with Factur-X XML inside.
 
 An issued document never changes, so everything it shows is carried by the
-dataclasses below, already in the customer's language (VAT wording, payment terms
-and bank details come from configuration); rendering looks nothing up.
+dataclasses below (its texts already in the customer's language: VAT wording, payment
+terms and bank details come from configuration); rendering adds the labels and the legal
+mentions of a French B2B invoice from the catalogue, in that language, with Babel's dates
+and amounts.
 
 The embedded XML follows the Factur-X EN 16931 profile (UN/CEFACT CII). Efus charges
 no VAT on postage: every line uses VAT category "E" (exempt) or "O" (not subject to
@@ -10,25 +12,26 @@ VAT), with the printed VAT wording as exemption reason. Credit notes carry amoun
 as positive numbers, as EN 16931 wants; their type code (381) says they are credits.
 """
 
-import functools
-import gettext
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 import facturx
 import pycountry
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader
 from lxml import etree
 
+from shared.i18n import LANGUAGES, JinjaLanguages, country_name, format_date, format_money, format_percent
 from shared.pdf import PdfAttachment, render_pdf
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static" / "orders"
 
 Kind = Literal["invoice", "credit_note"]
-Language = Literal["en", "fr"]
+#: the fixed compensation for recovery costs every late B2B payer owes (Code de commerce, L441-10 and D441-5)
+RECOVERY_FEE_CENTS = 4000
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class BillingDocument:
     kind: Kind
     number: str  # e.g. "2026-00042"
     issue_date: date
-    language: Language
+    language: str  # one of shared.i18n.LANGUAGES: labels, dates, amounts and legal mentions
     seller: Party
     buyer: Party
     lines: tuple[DocumentLine, ...]
@@ -112,13 +115,15 @@ class BillingDocument:
     refers_to: str | None = None  # credit notes: number of the invoice they cancel
     refers_to_date: date | None = None  # issue date of that invoice
     currency: str = "EUR"
+    #: French B2B mentions (Code de commerce L441-9): penalties for late payment, % a year
+    late_penalty_rate: Decimal = Decimal("10")
 
     def __post_init__(self) -> None:
         """Refuse documents that would be wrong on paper or in EN 16931."""
         if self.kind not in ("invoice", "credit_note"):
             raise ValueError(f"unknown document kind {self.kind!r}")
-        if self.language not in LABELS:
-            raise ValueError(f"no labels for language {self.language!r}")
+        if self.language not in LANGUAGES:
+            raise ValueError(f"no catalogue for language {self.language!r}")
         if not self.number or not self.order_number:
             raise ValueError("document and order numbers are required")
         if not self.lines:
@@ -148,117 +153,24 @@ EFUS_SELLER = Party(
     telephone="+33 1 40 64 49 00",
 )
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "invoice": "Invoice",
-        "credit_note": "Credit note",
-        "number": "Number",
-        "issue_date": "Date",
-        "order": "Order",
-        "due_date": "Due date",
-        "refers_to": "Cancels invoice",
-        "bill_to": "Bill to",
-        "credit_to": "Credit to",
-        "description": "Description",
-        "quantity": "Qty",
-        "unit_price": "Unit price",
-        "amount": "Amount",
-        "total_invoice": "Total due",
-        "total_credit_note": "Total credited",
-        "payment": "Payment",
-        "bank_details": "Bank transfer",
-        "account_holder": "Account holder",
-        "bank": "Bank",
-        "reference": "Reference to quote",
-        "vat_id": "VAT no.",
-        "legal_id": "SIRET",
-        "page": "Page",
-        "of": "of",
-    },
-    "fr": {
-        "invoice": "Facture",
-        "credit_note": "Avoir",
-        "number": "Numéro",
-        "issue_date": "Date",
-        "order": "Commande",
-        "due_date": "Échéance",
-        "refers_to": "Annule la facture",
-        "bill_to": "Facturé à",
-        "credit_to": "Avoir au profit de",
-        "description": "Désignation",
-        "quantity": "Qté",
-        "unit_price": "Prix unitaire",
-        "amount": "Montant",
-        "total_invoice": "Total à payer",
-        "total_credit_note": "Total de l’avoir",
-        "payment": "Paiement",
-        "bank_details": "Virement bancaire",
-        "account_holder": "Titulaire du compte",
-        "bank": "Banque",
-        "reference": "Référence à rappeler",
-        "vat_id": "N° TVA",
-        "legal_id": "SIRET",
-        "page": "Page",
-        "of": "sur",
-    },
-}
-
-MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July",
-           "August", "September", "October", "November", "December"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet",
-           "août", "septembre", "octobre", "novembre", "décembre"),
-}
-
-
-def format_amount(cents: int, currency: str, language: str) -> str:
-    """EN "EUR 1,016.00", FR "1 016,00 EUR"."""
-    sign = "-" if cents < 0 else ""
-    units, hundredths = divmod(abs(cents), 100)
-    grouped = f"{units:,}"
-    if language == "fr":
-        return f"{sign}{grouped.replace(',', ' ')},{hundredths:02d} {currency}"
-    return f"{sign}{currency} {grouped}.{hundredths:02d}"
-
-
-def format_date(day: date, language: str) -> str:
-    """EN "1 March 2026", FR "1er mars 2026"."""
-    number = "1er" if language == "fr" and day.day == 1 else str(day.day)
-    return f"{number} {MONTHS[language][day.month - 1]} {day.year}"
-
-
-@functools.cache
-def _country_translation(language: str) -> gettext.NullTranslations:
-    return gettext.translation(
-        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
-
-
-def country_name(code: str, language: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    if language == "en":
-        return getattr(country, "common_name", country.name)
-    return _country_translation(language).gettext(country.name)
-
-
 def _group_iban(iban: str) -> str:
     compact = iban.replace(" ", "")
     return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
-_jinja = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined
-)
+#: the documents' template in each language (labels and legal mentions from the catalogue)
+_TEMPLATES = JinjaLanguages(FileSystemLoader(TEMPLATES_DIR))
 
 
 def document_html(doc: BillingDocument) -> str:
     """The document as HTML, for `render_pdf` with `STATIC_DIR` as resource directory."""
-    return _jinja.get_template("orders/document.html").render(
+    return _TEMPLATES(doc.language).get_template("orders/document.html").render(
         doc=doc,
-        t=LABELS[doc.language],
-        money=lambda cents: format_amount(cents, doc.currency, doc.language),
+        money=lambda cents: format_money(cents, doc.currency, doc.language),
         long_date=lambda day: format_date(day, doc.language),
         country=lambda code: country_name(code, doc.language),
+        rate=format_percent(doc.late_penalty_rate / 100, doc.language),
+        recovery_fee=RECOVERY_FEE_CENTS,
         iban=_group_iban,
     )
 

@@ -28,6 +28,7 @@ from services.orders.models import (
 )
 from shared.db import db, insert_if_absent, utcnow
 from shared.errors import ApiError, Conflict, NotFound, Problem, plural_problem, problem
+from shared.i18n import language_or_default, pick, translate, translate_plural
 from shared.observability import INVOICE_RENDER
 from shared.outbox import emit
 from shared.web import settings
@@ -43,26 +44,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 #: the seller's calendar: document dates and numbering years are Paris dates
 SELLER_TIMEZONE = ZoneInfo("Europe/Paris")
 #: what the service writes on documents, per document language (their labels are in documents.py)
-WORDING: dict[str, dict[str, str]] = {
-    "en": {
-        "postage": "{title} – postage",
-        "free_copy": "{count} free copy (Efus member)",
-        "free_copies": "{count} free copies (Efus member)",
-        "invoice_terms": "Payment by bank transfer within {days} days, quoting the invoice number.",
-        "refund_terms": "Refund by bank transfer within {days} days.",
-        "cancel_terms": "Nothing is due: this credit note cancels the invoice in full.",
-    },
-    "fr": {
-        "postage": "{title} – frais de port",
-        "free_copy": "{count} exemplaire gratuit (membre de l’Efus)",
-        "free_copies": "{count} exemplaires gratuits (membre de l’Efus)",
-        "invoice_terms": "Paiement par virement sous {days} jours, en rappelant le numéro de facture.",
-        "refund_terms": "Remboursement par virement sous {days} jours.",
-        "cancel_terms": "Rien n’est dû : cet avoir annule la facture en totalité.",
-    },
-}
-
-
 UNKNOWN_PUBLICATION = problem("unknown_publication", "Unknown publication.")
 
 
@@ -99,14 +80,6 @@ def update_publication(publication: Publication, changes: dict[str, Any]) -> Pub
         setattr(publication, name, value)
     db.session.flush()
     return publication
-
-
-def title_in(title: dict[str, str], language: str) -> str:
-    """The title in `language`, else English, else French, else any."""
-    for candidate in (language, "en", "fr"):
-        if title.get(candidate):
-            return title[candidate]
-    return next(iter(title.values()))
 
 
 # --- placing and pricing ---------------------------------------------------------------
@@ -365,21 +338,20 @@ def next_document_number(year: int) -> int:
 
 
 def document_language(order: Order) -> str:
-    """The customer's language when documents are written in it, else English."""
-    return order.language if order.language in WORDING else "en"
+    """The customer's language (documents are written in every language we speak)."""
+    return language_or_default(order.language)
 
 
 def _invoice_lines(order: Order) -> list[DocumentLine]:
     """One line per publication with copies to pay postage for, in the document's language."""
     language = document_language(order)
-    wording = WORDING[language]
     return [
         DocumentLine(
-            wording["postage"].format(title=title_in(line.publication.title, language)),
+            translate(language, "%(title)s – postage", title=pick(line.publication.title, language)),
             line.paid_copies,
             POSTAGE_CENTS,
             line.postage_cents,
-            wording["free_copies" if line.free_copies > 1 else "free_copy"].format(count=line.free_copies)
+            translate_plural(language, "%(num)d free copy (Efus member)", "%(num)d free copies (Efus member)", line.free_copies)
             if line.free_copies else None,
         )
         for line in order.lines
@@ -389,8 +361,13 @@ def _invoice_lines(order: Order) -> list[DocumentLine]:
 
 def _payment_terms(kind: str, language: str, paid: bool) -> str:
     """Invoices are paid by transfer; a credit note refunds a paid invoice, or cancels an unpaid one."""
-    key = "invoice_terms" if kind == INVOICE else "refund_terms" if paid else "cancel_terms"
-    return WORDING[language][key].format(days=settings().invoice_payment_days)
+    days = settings().invoice_payment_days
+    if kind == INVOICE:
+        return translate_plural(language, "Payment by bank transfer within %(num)d day, quoting the invoice number.",
+                        "Payment by bank transfer within %(num)d days, quoting the invoice number.", days)
+    if paid:
+        return translate_plural(language, "Refund by bank transfer within %(num)d day.", "Refund by bank transfer within %(num)d days.", days)
+    return translate(language, "Nothing is due: this credit note cancels the invoice in full.")
 
 
 def _buyer(order: Order) -> Party:
@@ -424,9 +401,10 @@ def _issue(order: Order, model: type[Invoice] | type[CreditNote], lines: list[Do
         lines=tuple(lines),
         total_cents=total,
         order_number=order.number,
-        vat=VatTreatment("O", config.invoice_vat_wording, "VATEX-EU-O"),
+        vat=VatTreatment("O", translate(language, "VAT not applicable: %(basis)s.", basis=config.invoice_vat_exemption), "VATEX-EU-O"),
         payment_terms=_payment_terms(kind, language, paid=order.paid_at is not None),
         currency=CURRENCY,
+        late_penalty_rate=config.invoice_late_penalty_rate,
     )
     if kind == INVOICE:
         content.update(

@@ -12,31 +12,20 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask import Response, render_template
+from flask_babel import force_locale
 
-from shared.i18n import pick
 from services.registration.models import ATTENDED, Event, Registration
 from services.registration.operations import registration_message
 from shared.db import db, utcnow
 from shared.errors import Conflict, current_status, problem
+from shared.i18n import N_, format_date, translate, language_or_default, pick
 from shared.outbox import emit
 from shared.pdf import render_pdf
 
-#: certificate wording; other languages get the English one
-TEXTS = {
-    "en": {"title": "Certificate of attendance", "certify": "This is to certify that", "attended": "attended",
-           "issued": "Issued on {date}", "number": "Certificate no. {number}", "online": "online",
-           "signature": "For the European Forum for Urban Security"},
-    "fr": {"title": "Attestation de participation", "certify": "Nous certifions que", "attended": "a participé à",
-           "issued": "Délivrée le {date}", "number": "Attestation n° {number}", "online": "en ligne",
-           "signature": "Pour le Forum européen pour la sécurité urbaine"},
-}
-KINDS = {
-    "en": {"webconference": "Web conference", "academy": "Police academy", "assembly": "General assembly", "conference": "Conference"},
-    "fr": {"webconference": "Webconférence", "academy": "Académie de police", "assembly": "Assemblée générale", "conference": "Conférence"},
-}
-_BABEL_LOCALES = {"en": "en_GB"}
+#: each kind of event as the certificate names it
+KINDS = {"webconference": N_("Web conference"), "academy": N_("Police academy"), "assembly": N_("General assembly"),
+         "conference": N_("Conference")}
 
 
 def check_attended(registration: Registration) -> None:
@@ -53,19 +42,19 @@ def certificate_pdf(registration: Registration) -> bytes:
     """The certificate of `registration` (409 unless the person attended)."""
     check_attended(registration)
     event = registration.event
-    language = registration.language if registration.language in TEXTS else "en"
-    locale = _BABEL_LOCALES.get(language, language)
+    language = language_or_default(registration.language)
     zone = ZoneInfo(event.timezone)
     first, last = event.starts_at.astimezone(zone).date(), event.ends_at.astimezone(zone).date()
-    dates = format_date(first, "long", locale=locale)
+    dates = format_date(first, language)
     if last != first:
-        dates = f"{dates} – {format_date(last, 'long', locale=locale)}"
-    html = render_template(
-        "certificate.html", lang=language, text=TEXTS[language], registration=registration,
-        event_title=pick(event.title, language), kind=KINDS[language][event.kind], dates=dates,
-        place=event.venue or TEXTS[language]["online"], number=certificate_number(registration),
-        issued=format_date((registration.certificate_sent_at or utcnow()).date(), "long", locale=locale),
-    )
+        dates = f"{dates} – {format_date(last, language)}"
+    with force_locale(language):
+        html = render_template(
+            "certificate.html", lang=language, registration=registration,
+            event_title=pick(event.title, language), kind=translate(language, KINDS[event.kind]), dates=dates,
+            place=event.venue or translate(language, "online"), number=certificate_number(registration),
+            issued=format_date((registration.certificate_sent_at or utcnow()).date(), language),
+        )
     return render_pdf(html)
 
 

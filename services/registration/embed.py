@@ -34,7 +34,7 @@ from services.registration.schemas import RegistrationIn
 from shared.db import db, utcnow
 from shared.errors import ApiError, flatten, translated
 from shared.i18n import (
-    LANGUAGE_NAMES, LANGUAGES, N_, format_datetime, format_span, gettext, pick, request_language, timezone_name,
+    LANGUAGE_NAMES, LANGUAGES, N_, format_datetime, format_span, pick, request_language, timezone_name, translate,
 )
 from shared.web import settings
 
@@ -88,7 +88,7 @@ TEXTS: dict[str, str] = {
 
 def texts(language: str) -> dict[str, str]:
     """TEXTS in `language`, placeholders (`%(email)s`) left for the page to fill."""
-    return {key: gettext(language, text) for key, text in TEXTS.items()}
+    return {key: translate(language, text) for key, text in TEXTS.items()}
 
 
 # --- embed.js ----------------------------------------------------------------------------
@@ -224,8 +224,8 @@ def closed_text(event: Event, language: str) -> str | None:
     if operations.registration_closed_reason(event, now) is None:
         return None
     if event.registration_opens_at and now < event.registration_opens_at:
-        return gettext(language, TEXTS["opens"], date=format_datetime(event.registration_opens_at, language, event.timezone))
-    return gettext(language, TEXTS["closed"])
+        return translate(language, TEXTS["opens"], date=format_datetime(event.registration_opens_at, language, event.timezone))
+    return translate(language, TEXTS["closed"])
 
 
 def when_text(event: Event, language: str) -> str:

@@ -11,7 +11,7 @@ import pycountry
 from marshmallow import ValidationError
 
 from shared.errors import Problem, problem
-from shared.i18n import LANGUAGE_NAMES, LANGUAGES, N_, country_name, gettext, pick
+from shared.i18n import LANGUAGE_NAMES, LANGUAGES, N_, country_name, translate, pick
 
 EXTRA_FIELD_TYPES = ("text", "textarea", "select", "checkbox", "date")
 MAX_ANSWER_LENGTH = 2000
@@ -39,7 +39,7 @@ CONSENT_TEXT = N_(
 
 def label(name: str, language: str) -> str:
     """The label of standard field `name` in `language`."""
-    return gettext(language, LABELS[name])
+    return translate(language, LABELS[name])
 
 
 def country_choices(language: str) -> list[dict[str, str]]:
@@ -57,7 +57,7 @@ def form_description(event: Any, language: str, consent_version: str, submit_url
     """What the embedded widget needs to render the form of `event` in `language`."""
     fields: list[dict[str, Any]] = []
     for name, type_, required, max_length, text in STANDARD_FIELDS:
-        field: dict[str, Any] = {"name": name, "type": type_, "required": required, "label": gettext(language, text),
+        field: dict[str, Any] = {"name": name, "type": type_, "required": required, "label": translate(language, text),
                                  "max_length": max_length}
         if type_ == "language":
             field["type"] = "select"
@@ -76,7 +76,7 @@ def form_description(event: Any, language: str, consent_version: str, submit_url
         if extra["type"] == "select":
             field["choices"] = [{"value": choice, "label": choice} for choice in extra.get("choices", [])]
         fields.append(field)
-    fields.append({"name": "consent", "type": "checkbox", "required": True, "label": gettext(language, CONSENT_TEXT),
+    fields.append({"name": "consent", "type": "checkbox", "required": True, "label": translate(language, CONSENT_TEXT),
                    "max_length": None})
     return {"fields": fields, "consent_version": consent_version, "submit_url": submit_url, "language": language}
 

@@ -16,7 +16,7 @@ from services.registration.forms import label
 from services.registration.schemas import RegistrationPatch
 from shared.db import db
 from shared.errors import ApiError, flatten, translated
-from shared.i18n import LANGUAGE_NAMES, N_, gettext, language_or_default, pick
+from shared.i18n import LANGUAGE_NAMES, N_, translate, language_or_default, pick
 
 bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
 
@@ -45,7 +45,7 @@ def _page(token: str, errors: dict[str, list[str]] | None = None, notice: str | 
             event=event,
             when=when_text(event, language),
             join_url=event.join_url if registration.status in ("confirmed", "attended") else None,
-            status_text=gettext(language, STATUS_TEXTS[registration.status]),
+            status_text=translate(language, STATUS_TEXTS[registration.status]),
             position=operations.waitlist_position(registration),
             fields=[(name, label(name, language)) for name in CORRECTABLE_FIELDS],
             language_label=label("language", language),

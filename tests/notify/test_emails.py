@@ -23,7 +23,7 @@ from icalendar import Calendar
 from services.notify import emails
 from services.notify.emails import CALENDAR_TYPES, EVENT_TYPES, ORDER_TYPES, InvalidMessage, compose
 from services.notify.smtp import PermanentDeliveryError, SmtpSettings, TemporaryDeliveryError, deliver
-from shared.i18n import LANGUAGES, gettext
+from shared.i18n import LANGUAGES, translate
 
 MAIL_FROM = "EU-POLNET <noreply@efus.eu>"
 JOIN_URL = "https://meet.example.org/j/123?pwd=s3cret"
@@ -348,7 +348,7 @@ def test_every_type_is_complete_in_each_language(kind, lang):
     assert message["Subject"].strip()
     text, html = body(message, "plain"), body(message, "html")
     person = envelope["data"]["person"]
-    greeting = gettext(lang, "Dear %(name)s,", name=f"{person['first_name']} {person['last_name']}")
+    greeting = translate(lang, "Dear %(name)s,", name=f"{person['first_name']} {person['last_name']}")
     assert text.startswith(greeting + "\n") and greeting in html
     assert f'<html lang="{lang}">' in html
     for rendered in (text, html, message["Subject"]):

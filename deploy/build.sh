@@ -9,5 +9,7 @@ venv="${1:?usage: deploy/build.sh VENV}"
 cd "$(dirname "$0")/.."
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --require-hashes --only-binary :all: -r deploy/requirements.lock
+# The translations are compiled here (.mo files are built, never committed; README, Translations).
+for domain in messages backoffice; do "$venv/bin/pybabel" -q compile -d shared/locales -D "$domain"; done
 "$venv/bin/pip" install --quiet --no-deps .
 "$venv/bin/pip" check

@@ -98,6 +98,10 @@ def format_datetime(moment: dt.datetime, language: str, timezone: str, format: s
     return f"{dates.format_date(local, format, locale=locale)}, {dates.format_time(local, 'short', locale=locale)}"
 
 
+def format_time(moment: dt.datetime, language: str, timezone: str) -> str:
+    return dates.format_time(moment.astimezone(ZoneInfo(timezone)), "short", locale=babel_locale(language))
+
+
 def format_span(starts: dt.datetime, ends: dt.datetime, language: str, timezone: str) -> str:
     """An event's dates and times in its time zone: one date with two times, or two dates."""
     zone = ZoneInfo(timezone)

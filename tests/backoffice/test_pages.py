@@ -221,3 +221,20 @@ def test_the_back_office_sends_and_shows_certificates(client, login, make_event)
     assert "Certificates of attendance are on their way to 1 people." in page
     assert "Send attendance certificates" not in page and "(sent)" in page
     assert audit_entries(client)[0].action == "event.certificates"
+
+
+def test_staff_write_the_title_and_description_in_six_languages_and_see_event_times(client, login, make_event):
+    make_event(starts_at="2027-05-10T09:00:00+01:00", ends_at="2027-05-11T17:00:00+01:00", timezone="Europe/Lisbon")
+    login("events")
+    token, form = _edit_form(client)
+    assert {f"title_{lang}" for lang in ("en", "fr", "es", "it", "de", "pt")} <= set(form)
+    texts = {"title_de": "Polizeiakademie in Lissabon", "description_pt": "Dois dias sobre policiamento de proximidade.",
+             "title_es": "Academia de policía en Lisboa"}
+    response = client.post("/staff/events/police-academy-lisbon/edit", data={**form, **texts, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    event = client.get("/api/v1/events/police-academy-lisbon").json
+    assert event["title"]["de"] == "Polizeiakademie in Lissabon" and event["title"]["es"] == "Academia de policía en Lisboa"
+    assert event["description"]["pt"] == "Dois dias sobre policiamento de proximidade."
+    # times in the event's time zone (09:00 in Lisbon), not UTC (08:00)
+    assert "10 May 2027, 09:00" in client.get("/staff/events?lang=en").get_data(as_text=True)
+    assert "10 mai 2027, 09:00" in client.get("/staff/events?lang=fr").get_data(as_text=True)

@@ -37,7 +37,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from services.registration.backoffice.i18n import LANGUAGES, gettext as _, language, refusal
+from services.registration.backoffice.i18n import LANGUAGES, event_time, gettext as _, language, refusal
 from shared import audit
 from shared.auth import Staff, StaffAccount, StaffSession
 from shared.db import db, utcnow
@@ -75,7 +75,7 @@ def csrf_token() -> str:
 
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"csrf_token": csrf_token, "staff": g.get("staff"), "_": _, "refusal": refusal, "lang": language(),
+    return {"csrf_token": csrf_token, "staff": g.get("staff"), "_": _, "refusal": refusal, "event_time": event_time, "lang": language(),
             "languages": LANGUAGES}
 
 

@@ -21,8 +21,10 @@ from services.registration.schemas import EventIn, MessageIn
 from services.registration.views import _participants, _with_counts
 from shared.db import db
 from shared.errors import ApiError, flatten
+from shared.i18n import LANGUAGES
 
-FORM_LANGUAGES = ("en", "fr")
+#: staff write an event's texts in every language the forms speak
+FORM_LANGUAGES = LANGUAGES
 #: empty extra-field rows offered below the event's own (more after saving)
 BLANK_EXTRA_ROWS = 2
 #: the form's date fields (EventIn's names) and whether each is required

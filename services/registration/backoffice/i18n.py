@@ -7,10 +7,12 @@ Values are put in after translating, with `str.format` placeholders:
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import has_request_context, request, session
 
 from shared.errors import described
-from shared.i18n import BACKOFFICE_LANGUAGES as LANGUAGES, DEFAULT_LANGUAGE, N_, translations
+from shared.i18n import BACKOFFICE_LANGUAGES as LANGUAGES, DEFAULT_LANGUAGE, N_, format_datetime, format_time, translations
 
 #: Words the pages show for stored values (roles, kinds, statuses, channels, field types):
 #: translated where shown, with `gettext(value)`.
@@ -34,6 +36,13 @@ def language() -> str:
 def gettext(text: str, **values: object) -> str:
     translated = translations(language(), "backoffice").gettext(text)
     return translated.format(**values) if values else translated
+
+
+def event_time(moment: dt.datetime, timezone: str, part: str = "datetime") -> str:
+    """A moment as the event's local time (staff plan in the event's time zone, not UTC)."""
+    if part == "time":
+        return format_time(moment, language(), timezone)
+    return format_datetime(moment, language(), timezone, format="medium")
 
 
 def refusal(message: str) -> str:

@@ -164,3 +164,18 @@ def test_refusals_and_notices_come_from_the_catalogue() -> None:
                     bare += [f"{path.relative_to(ROOT)}:{node.lineno}: {text}" for text in _bare_texts(argument)
                              if text not in MARSHMALLOW]
     assert not bare, "texts outside the catalogue:\n" + "\n".join(bare)
+
+
+PLONE_LOCALES = ROOT / "plugins" / "eupolnet.plone" / "src" / "eupolnet" / "plone" / "locales"
+
+
+@pytest.mark.parametrize("language", [language for language in LANGUAGES if language != DEFAULT_LANGUAGE])
+def test_the_plone_add_on_speaks_the_six_languages(language: str) -> None:
+    """Its catalogue (Plone's own i18n: zope.i18n loads the committed .mo) holds every text of its .pot."""
+    with open(PLONE_LOCALES / "eupolnet.plone.pot", "rb") as file:
+        wanted = {message.id for message in read_po(file) if message.id}
+    with open(PLONE_LOCALES / language / "LC_MESSAGES" / "eupolnet.plone.po", "rb") as file:
+        catalogue = read_po(file, locale=language)
+    translated = {message.id for message in catalogue if message.id and message.string and not message.fuzzy}
+    assert wanted - translated == set()
+    assert (PLONE_LOCALES / language / "LC_MESSAGES" / "eupolnet.plone.mo").exists()

@@ -51,3 +51,21 @@ def test_a_certificate_for_each_person_checked_in(client, make_event, auth, regi
         [message] = OutboxMessage.query.filter_by(message_type="certificate.issued").all()
     assert message.envelope["data"]["person"]["email"] == "ana1@example.org"
     assert message.envelope["data"]["certificate_number"] in text
+
+
+CERTIFICATE = {"es": ("Certificado de asistencia", "Por la presente se certifica que", "Academia de policía"),
+               "it": ("Attestato di partecipazione", "Si attesta che", "Accademia di polizia"),
+               "de": ("Teilnahmebescheinigung", "Hiermit wird bescheinigt, dass", "Polizeiakademie"),
+               "pt": ("Certificado de participação", "Certifica-se que", "Academia de polícia")}
+
+
+def test_the_certificate_is_in_the_registrants_language(client, make_event, auth):
+    make_event(title={"en": "Police academy in Lisbon", "de": "Polizeiakademie in Lissabon"}, capacity=None)
+    created = {lang: client.post(f"{EVENT}/registrations", json=person(n, language=lang)).json
+               for n, lang in enumerate(CERTIFICATE, start=1)}
+    for number, registration in enumerate(created.values(), start=1):
+        assert client.post(f"{EVENT}/registrations/{number}/check-in", headers=auth).status_code == 200
+    for lang, (title, certify, kind) in CERTIFICATE.items():
+        text = text_of(client.get(f"/api/v1/certificates/{created[lang]['id']}.pdf", headers=auth).data)
+        assert title in text and certify in text and kind in text, (lang, text)
+        assert ("Polizeiakademie in Lissabon" if lang == "de" else "Police academy in Lisbon") in text

@@ -49,7 +49,7 @@ def test_every_process_of_the_one_list_runs_in_production_mode(compose):
     for name in NAMES:
         assert services[name]["command"] == ["eupolnet", "process", name]
     procfile = dict(line.split(": ", 1) for line in (DEPLOY / "Procfile").read_text().splitlines() if line and not line.startswith("#"))
-    assert {name: command for name, command in procfile.items() if name != "release"} == {n: f"eupolnet process {n}" for n in NAMES}
+    assert procfile == {n: f"eupolnet process {n}" for n in NAMES}
     assert "ENV PATH=/opt/eupolnet/bin:$PATH EUPOLNET_ENV=production" in (DEPLOY / "Containerfile").read_text()
     example = env_file(DEPLOY / ".env.production.example")
     assert "EUPOLNET_ENV" not in example and "REDIS_URL" not in example and "TRUSTED_PROXIES" not in example
@@ -88,8 +88,8 @@ def test_migrations_wait_and_retry_and_everything_else_starts_after_them(compose
     for name in NAMES:
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
         assert services[name]["restart"] == "unless-stopped"
-    assert services["proxy"]["depends_on"] == {"registration": {"condition": "service_healthy"},
-                                               "orders": {"condition": "service_healthy"}}
+    assert services["proxy"]["depends_on"] == {"registration": {"condition": "service_healthy", "restart": True},
+                                               "orders": {"condition": "service_healthy", "restart": True}}
 
 
 def test_no_secret_is_written_in_the_compose_file_or_the_example(compose):

@@ -60,10 +60,11 @@ test-sqlite: $(STAMP)
 	TEST_DATABASE=sqlite $(PYTEST) tests -m "not postgresql_only and not deploy"
 
 # Production as deployed (tests/deploy, marker `deploy`): the image's install step in a clean
-# virtualenv from the lock file, and the cluster test (network namespaces, nginx; needs root).
+# virtualenv from the lock file, and the cluster test (network namespaces, nginx; needs root),
+# which prints its figures.
 test-deploy: $(STAMP)
 	@./deploy/system-packages.sh --deploy
-	TEST_DATABASE=postgresql $(PYTEST) tests/deploy -m deploy
+	TEST_DATABASE=postgresql $(PYTEST) -s tests/deploy -m deploy
 
 # Rebuild deploy/requirements.lock (pinned, hashed runtime dependencies) from pyproject.toml.
 lock:

@@ -4,7 +4,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST  := $(PYTHON) -m pytest -p no:cacheprovider
 
-.PHONY: run test test-postgresql test-sqlite test-deploy lock bench system-packages browser-packages test-plone clean translations compile-translations
+.PHONY: run test test-postgresql test-sqlite test-deploy lock bench system-packages browser-packages test-plone test-volto clean translations compile-translations
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -84,9 +84,28 @@ test-plone: $(STAMP) compile-translations
 	$(PLONE_VENV)/bin/python -m pytest -p no:cacheprovider plugins/eupolnet.plone/tests/integration
 	$(PYTEST) plugins/eupolnet.plone/tests/browser
 
+# The Volto add-on (plugins/volto-eupolnet): its unit tests (Vitest), then a Volto site built
+# from the npm registry (pinned by its package-lock.json; rebuilt only when the lock file, the
+# add-on or the build configuration change) in front of a real Plone 6.2 backend, in Chromium.
+VOLTO := plugins/volto-eupolnet
+VOLTO_SOURCES := $(shell find $(VOLTO)/packages $(VOLTO)/src $(VOLTO)/locales -type f -not -name '*.json' -not -name '*.test.*' -not -path '*/node_modules/*' 2>/dev/null)
+
+$(VOLTO)/node_modules/.package-lock.json: $(VOLTO)/package.json $(VOLTO)/package-lock.json
+	cd $(VOLTO) && npm ci --no-audit --no-fund --loglevel=error
+
+$(VOLTO)/build/server.js: $(VOLTO)/node_modules/.package-lock.json $(VOLTO)/babel.config.js $(VOLTO)/razzle.config.js $(VOLTO)/volto.config.js $(VOLTO_SOURCES)
+	cd $(VOLTO) && npx razzle build --noninteractive
+
+test-volto: $(STAMP) compile-translations node_modules/.package-lock.json $(VOLTO)/node_modules/.package-lock.json
+	@./deploy/system-packages.sh --browser
+	cd $(VOLTO) && npx vitest run
+	@$(MAKE) --no-print-directory $(VOLTO)/build/server.js
+	$(PYTHON) plugins/eupolnet.plone/tests/browser/plone_instance.py
+	$(PYTEST) $(VOLTO)/tests
+
 bench: $(STAMP) compile-translations
 	@./deploy/system-packages.sh --bench
 	$(PYTHON) bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules var/*.sqlite3* var/redis var/mail var/screenshots
+	rm -rf $(VENV) node_modules var/*.sqlite3* var/redis var/mail var/screenshots $(VOLTO)/node_modules $(VOLTO)/build $(VOLTO)/cache

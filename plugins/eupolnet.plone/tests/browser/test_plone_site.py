@@ -129,7 +129,7 @@ def test_editor_sets_the_service_urls_and_language_in_the_control_panel(editor, 
     screenshot(editor, "control-panel")
 
 
-def test_volto_reads_the_same_settings_through_plone_restapi(plone, services):
+def test_volto_reads_the_same_settings_through_plone_restapi(plone, services, published):
     """Volto's site setup edits the control panel through @controlpanels; its blocks read the
     public part of it, anonymously, from @eupolnet-settings."""
     json = {"Accept": "application/json"}
@@ -150,6 +150,10 @@ def test_volto_reads_the_same_settings_through_plone_restapi(plone, services):
         "default_language": "fr", "languages": ["de", "en", "es", "fr", "it", "pt"],
         "contact_email": "eupolnet@efus.eu",
     }
+    events = requests.get(f"{plone.url}/@eupolnet-events", headers=json, timeout=30).json()["items"]
+    assert [event["slug"] for event in events] == ["police-academy-lisbon", "webconference-cctv"]
+    publications = requests.get(f"{plone.url}/@eupolnet-publications", headers=json, timeout=30).json()["items"]
+    assert "safer-cities-guide" in [publication["slug"] for publication in publications]
 
 
 def test_editor_chooses_the_event_from_the_services_list(editor, plone, pages):
@@ -251,7 +255,8 @@ def test_uninstall_removes_settings_control_panel_viewlet_portlet_and_behavior(e
     assert requests.get(f"{plone.url}/@@eupolnet-controlpanel", auth=admin, timeout=30).status_code == 404
     assert requests.get(f"{plone.url}/@@eupolnet-events", timeout=30).status_code == 404
     json = {"Accept": "application/json"}
-    assert requests.get(f"{plone.url}/@eupolnet-settings", headers=json, timeout=30).status_code == 404
+    for name in ("@eupolnet-settings", "@eupolnet-events", "@eupolnet-publications"):
+        assert requests.get(f"{plone.url}/{name}", headers=json, timeout=30).status_code == 404
     panels = requests.get(f"{plone.url}/@controlpanels", auth=admin, headers=json, timeout=30).json()
     assert not [panel for panel in panels if panel["@id"].endswith("/eupolnet-controlpanel")]
     editor.goto(f"{plone.url}/@@overview-controlpanel")

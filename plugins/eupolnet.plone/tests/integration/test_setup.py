@@ -1,7 +1,11 @@
 """Install, settings, behavior, plone.restapi registrations and uninstall, without a browser."""
 from __future__ import annotations
 
+import json
+import socket
+import threading
 import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from plone.app.testing import TEST_USER_ID, setRoles
 from plone.base.utils import get_installer
@@ -99,6 +103,56 @@ class TestControlPanelRegistry(InstalledTestCase):
         self.assertEqual(data["contact_email"], "eupolnet@efus.eu")
 
 
+class ListsHandler(BaseHTTPRequestHandler):
+    """The services' public lists, as a real HTTP server gives them."""
+
+    LISTS = {"/api/v1/events": [{"slug": "police-academy-lisbon", "title": {"en": "Police academy"}}],
+             "/api/v1/publications": [{"slug": "safer-cities-guide", "title": {"en": "Guide"}}]}
+
+    def do_GET(self):
+        body = json.dumps(self.LISTS.get(self.path, [])).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class TestServiceLists(InstalledTestCase):
+    """@eupolnet-events and @eupolnet-publications: what the Volto blocks list."""
+
+    def service(self, name: str):
+        return queryMultiAdapter((self.portal, self.request), name=f"GET_application_json_{name}")
+
+    def test_the_lists_are_the_services_own(self):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), ListsHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            registry = getUtility(IRegistry)
+            registry["eupolnet.plone.registration_url"] = url
+            registry["eupolnet.plone.orders_url"] = url
+            self.assertEqual(self.service("@eupolnet-events").reply()["items"], ListsHandler.LISTS["/api/v1/events"])
+            publications = self.service("@eupolnet-publications").reply()["items"]
+            self.assertEqual(publications, ListsHandler.LISTS["/api/v1/publications"])
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    def test_a_service_that_cannot_be_reached_is_a_503_with_the_contact_address(self):
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        getUtility(IRegistry)["eupolnet.plone.registration_url"] = f"http://127.0.0.1:{port}"
+        data = self.service("@eupolnet-events").reply()
+        self.assertEqual(self.request.response.getStatus(), 503)
+        self.assertEqual(data["error"]["type"], "ServiceUnavailable")
+        self.assertIn("eupolnet@efus.eu", data["error"]["message"])
+
+
 class TestBehavior(InstalledTestCase):
     def test_pages_have_the_behavior_and_keep_the_editors_choice(self):
         fti = queryUtility(IDexterityFTI, name="Document")
@@ -130,6 +184,5 @@ class TestUninstall(InstalledTestCase):
 
     def test_uninstall_removes_the_restapi_control_panel_and_settings(self):
         self.assertIsNone(queryMultiAdapter((self.portal, self.request), IControlpanel, name="eupolnet-controlpanel"))
-        self.assertIsNone(
-            queryMultiAdapter((self.portal, self.request), name="GET_application_json_@eupolnet-settings")
-        )
+        for name in ("@eupolnet-settings", "@eupolnet-events", "@eupolnet-publications"):
+            self.assertIsNone(queryMultiAdapter((self.portal, self.request), name=f"GET_application_json_{name}"))

@@ -18,6 +18,7 @@ from shared.redis_server import free_port
 
 EVENT = '[data-eupolnet-event="police-academy-lisbon"]'
 PUBLICATION = '[data-eupolnet-publication="safer-cities-guide"]'
+REGISTER_FR = re.compile("^M[’']inscrire$")
 SERVICE_DOWN = "The list of EU-POLNET events cannot be shown right now"
 SCREENSHOTS = REPO / "var" / "screenshots" / "plone"
 
@@ -180,9 +181,9 @@ def test_visitor_registers_through_the_plone_page(visitor, plone, services, staf
     field(form, "Adresse électronique").fill("ines.moreau@example.org")
     field(form, "Organisation").fill("Ville de Lyon")
     field(form, "Pays").select_option("FR")
-    form.get_by_label(re.compile("^J'accepte")).check()
+    form.get_by_label(re.compile("^J[’']accepte")).check()  # the catalogue's typographic apostrophe
     screenshot(visitor, "visitor-page-form")
-    form.get_by_role("button", name="M'inscrire").click()
+    form.get_by_role("button", name=REGISTER_FR).click()
     expect(form.get_by_role("status")).to_contain_text("Vous êtes inscrit·e")
     screenshot(visitor, "visitor-page-registered")
 
@@ -222,7 +223,7 @@ def test_portlet_and_listing_lead_visitors_to_an_event_form(editor, visitor, plo
     portlet.get_by_role("link", name="Webconférence : vidéoprotection et vie privée").click()
     expect(visitor).to_have_url(f"{plone.url}/@@eupolnet-event/webconference-cctv")
     expect(visitor.locator("h1.documentFirstHeading")).to_have_text("Webconférence : vidéoprotection et vie privée")
-    expect(visitor.locator('[data-eupolnet-event="webconference-cctv"]').get_by_role("button", name="M'inscrire")).to_be_visible()
+    expect(visitor.locator('[data-eupolnet-event="webconference-cctv"]').get_by_role("button", name=REGISTER_FR)).to_be_visible()
 
     visitor.goto(f"{plone.url}/@@eupolnet-events")
     expect(visitor.locator("#content-core .eupolnet-event")).to_have_count(2)

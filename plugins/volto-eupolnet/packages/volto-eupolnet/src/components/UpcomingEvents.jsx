@@ -36,13 +36,15 @@ export function UpcomingEventsView({ data, properties }) {
             >
               {pickText(event.title, lang, event.slug)}
             </a>
-            {' · '}
-            <span className="eupolnet-event-kind">{kindLabel(intl, event.kind)}</span>
-            {' · '}
-            <span className="eupolnet-event-dates">{eventDates(event, lang)}</span>
-            {' · '}
-            <span className="eupolnet-event-place">
-              {event.online ? intl.formatMessage(messages.online) : event.venue}
+            {' '}
+            <span className="eupolnet-event-meta">
+              <span className="eupolnet-event-kind">{kindLabel(intl, event.kind)}</span>
+              {' · '}
+              <span className="eupolnet-event-dates">{eventDates(event, lang)}</span>
+              {' · '}
+              <span className="eupolnet-event-place">
+                {event.online ? intl.formatMessage(messages.online) : event.venue}
+              </span>
             </span>
           </li>
         ))}

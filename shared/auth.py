@@ -17,6 +17,8 @@ service token instead: signed with another salt, valid for SERVICE_TOKEN_SECONDS
 from __future__ import annotations
 
 import functools
+import hashlib
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -38,6 +40,10 @@ SERVICE_TOKEN_SECONDS = 300
 ACCOUNTS_SERVICE = "registration"
 #: seconds to connect to, and to read from, the accounts service
 ACCOUNTS_TIMEOUT = (2, 5)
+#: while the accounts service does not answer, its last answer for a token is used for at
+#: most this long, so staff can go on working through a short outage; whenever it answers,
+#: its answer counts at once (a revoked token is refused as soon as it is asked again)
+STALE_ACCOUNT_SECONDS = 300
 REVOKED = problem("token_revoked", "This staff token no longer grants access (account changed, revoked or removed): get a new one.")
 
 
@@ -206,19 +212,31 @@ def _account_staff(data: dict[str, Any]) -> Staff:
     return Staff(id=account.id, email=account.email, role=account.role)
 
 
+#: the accounts service's last answer per token (by its hash): when it came, and the staff member
+_last_answers: dict[str, tuple[float, Staff]] = {}
+
+
 def _ask_accounts(token: str) -> Staff:
-    """The account behind `token`, as the accounts service says it is now."""
+    """The account behind `token`, as the accounts service says it is now (or said it was
+    less than STALE_ACCOUNT_SECONDS ago, while it does not answer)."""
     url = f"{current_app.extensions['eupolnet_settings'].service_url(ACCOUNTS_SERVICE)}/api/v1/staff/me"
+    key = hashlib.sha256(token.encode()).hexdigest()
     try:
         response = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=ACCOUNTS_TIMEOUT)
         body = response.json()
     except (requests.RequestException, ValueError):
         response, body = None, None
     if response is not None and response.status_code == 401 and isinstance(body, dict):
+        _last_answers.pop(key, None)
         raise ApiError(body.get("message") or REVOKED, status=401)
     if response is None or response.status_code != 200 or not isinstance(body, dict) or body.get("role") not in ROLES:
+        answered_at, staff = _last_answers.get(key, (0.0, None))
+        if staff is not None and time.monotonic() - answered_at < STALE_ACCOUNT_SECONDS:
+            return staff
         raise ApiError(problem("accounts_unavailable", "Staff tokens cannot be checked right now: the registration service does not answer."), status=503)
-    return Staff(id=body["id"], email=body["email"], role=body["role"])
+    staff = Staff(id=body["id"], email=body["email"], role=body["role"])
+    _last_answers[key] = (time.monotonic(), staff)
+    return staff
 
 
 def staff_required(role: str) -> Callable:

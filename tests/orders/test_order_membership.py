@@ -69,7 +69,7 @@ def worker(orders_environ, tmp_path) -> Iterator[Path]:
 
 
 def test_orders_are_taken_while_the_directory_is_down_and_priced_when_it_is_back(
-    orders, staff, make_member, make_publication, registration_service, orders_app, relay, worker,
+    orders, staff, staff_token, make_member, make_publication, registration_service, orders_app, relay, worker,
 ):
     make_publication()
     make_member()
@@ -81,8 +81,12 @@ def test_orders_are_taken_while_the_directory_is_down_and_priced_when_it_is_back
         for response in placed:
             assert response.json["membership"] == "unverified" and response.json["member"] is None
             assert response.json["total_cents"] is None and response.json["lines"][0]["free_copies"] is None
+        # Staff whose token the accounts service confirmed a moment ago go on working; a
+        # token it never confirmed cannot be checked.
         refused = orders.post(f"{URL}/{placed[0].json['id']}/approve", headers=staff)
         assert refused.status_code == 409 and "membership" in refused.json["errors"]
+        unchecked = {"Authorization": f"Bearer {staff_token('publications', 'new.clerk@efus.eu')}"}
+        assert orders.get(URL, headers=unchecked).status_code == 503
         # One of them is cancelled before anyone could price it.
         cancelled = placed.pop(1).json["id"]
         assert orders.post(f"{URL}/{cancelled}/cancel", headers=staff).status_code == 200

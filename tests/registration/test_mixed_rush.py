@@ -123,6 +123,9 @@ def test_mixed_rush_has_no_server_error_and_keeps_every_rule(server, staff_token
     assert all((row.queued_at, row.id) > last_promoted for row in waiting)
     # Every promotion announced (and so emailed) once.
     assert all(count == 1 for count in promoted.values()), promoted
+    print(f"\nmixed rush: {len(responses)} requests and {CAPACITY_STEPS} PATCHes, {codes[201]} × 201, {codes[200]} × 200,"
+          f" 0 × 5xx; {len(rows)} people registered once each, {statuses['confirmed']} seated,"
+          f" {statuses['waitlisted']} waiting, {len(promoted)} promotions announced once each")
     # Everyone who was told "waitlisted" and now holds a seat was promoted.
     told_waitlisted = {public_id for public_id, seen in registrations_of.items() if seen == {"waitlisted"}}
     assert {row.public_id for row in rows if row.status == "confirmed"} & told_waitlisted <= promoted_ids

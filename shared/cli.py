@@ -138,7 +138,7 @@ def relay(services: tuple[str, ...], interval: float) -> None:
     come due in their databases (a service's `scheduler.queue_due`), until stopped."""
     import importlib.util
 
-    from shared.broker import DeadWorkerSweep, make_broker
+    from shared.broker import make_broker
     from shared.outbox import run_relay
 
     settings = load_settings()
@@ -153,8 +153,7 @@ def relay(services: tuple[str, ...], interval: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo(f"outbox relay for {', '.join(engines)} -> {settings.redis_url}")
-    broker = make_broker(settings.redis_url)
-    run_relay(engines, broker, stop, poll_interval=interval, due_work=due_work, sweep=DeadWorkerSweep(broker))
+    run_relay(engines, make_broker(settings.redis_url), stop, poll_interval=interval, due_work=due_work)
 
 
 @main.command()

@@ -25,7 +25,6 @@ import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.broker import DeadWorkerSweep
 from shared.contracts import CONTRACTS, make_envelope
 from shared.db import UTCDateTime, db, utcnow
 from shared.observability import REQUEST_ID
@@ -121,10 +120,9 @@ def run_relay(
     max_backoff: float = 5.0,
     due_work: dict[str, DueWork] | None = None,
     due_interval: float = 1.0,
-    sweep: DeadWorkerSweep | None = None,
 ) -> None:
-    """Relay every service's outbox, run their `due_work` every `due_interval` seconds and
-    the dead-worker `sweep`, until `stop` is set; back off while the broker is down."""
+    """Relay every service's outbox, and run their `due_work` every `due_interval`
+    seconds, until `stop` is set; back off while the broker is down."""
     backoff = poll_interval
     due_next = time.monotonic()
     while not stop.is_set():
@@ -140,12 +138,8 @@ def run_relay(
                     with Session(engines[service], expire_on_commit=False) as session:
                         if work(session, broker) > 0:
                             busy = True
-            if sweep:
-                sweep()
             backoff = poll_interval
         except Exception:
-            if sweep:
-                sweep.broker_failed()
             log.warning("outbox relay: broker or database unavailable, retrying in %.1fs", backoff, exc_info=True)
             stop.wait(backoff)
             backoff = min(backoff * 2, max_backoff)

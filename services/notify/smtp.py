@@ -75,14 +75,10 @@ def deliver(message: EmailMessage, settings: SmtpSettings) -> None:
 
 
 def _quit(connection: smtplib.SMTP) -> None:
-    """Say goodbye without waiting for the answer, and never let a failing QUIT turn an
-    accepted message into an error: once the server said 250 every moment before the
-    caller records the email as sent is a window for a duplicate (see `operations`)."""
+    """Say goodbye, but never let a failing QUIT turn an accepted message into an error."""
     try:
-        connection.send("QUIT\r\n")
-    except (OSError, smtplib.SMTPServerDisconnected):
-        pass
-    finally:
+        connection.quit()
+    except OSError:
         connection.close()
 
 

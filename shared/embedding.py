@@ -35,6 +35,7 @@ from shared.web import settings
 #: service: URL rule -> methods. The POST routes are the rate-limited submissions.
 EMBED_ROUTES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "registration": {
+        "/api/v1/events": ("GET",),
         "/api/v1/events/<slug>": ("GET",),
         "/api/v1/events/<slug>/form": ("GET",),
         "/api/v1/events/<slug>/registrations": ("POST",),

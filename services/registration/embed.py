@@ -83,6 +83,8 @@ TEXTS: dict[str, str] = {
     "copies": N_("Number of copies"), "occupation": N_("Occupation"), "organisation_order": N_("Company / institution"),
     "address": N_("Address"), "postcode": N_("Postcode"), "telephone": N_("Telephone"),
     "out_of_stock": N_("This publication is out of stock."),
+    "close": N_("Close"), "no_events": N_("No upcoming events at the moment."),
+    "events_unavailable": N_("The list of events cannot be shown at the moment. Please try again later."),
 }
 
 

@@ -29,13 +29,16 @@ class HostSite:
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
-        pages = self.pages
+        self.headers: dict[str, dict[str, str]] = {}
+        pages, headers = self.pages, self.headers
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 body = pages.get(self.path.split("?")[0])
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
+                for name, value in headers.get(self.path.split("?")[0], {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write((body or "not found").encode())
 
@@ -46,13 +49,16 @@ class HostSite:
         self.origin = f"http://localhost:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def page(self, path: str, body: str, css: str = "", title: str = "City of Lisbon – events") -> str:
-        """Publish a CMS-like page holding `body`; returns its address."""
+    def page(self, path: str, body: str, css: str = "", title: str = "City of Lisbon – events",
+             headers: dict[str, str] | None = None) -> str:
+        """Publish a CMS-like page holding `body`, sent with `headers`; returns its address."""
+        style = f"<style>{css}</style>" if css else ""
         self.pages[path] = (
             f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-            f"<style>{css}</style></head><body><header><a href='/'>City of Lisbon</a></header>"
+            f"{style}</head><body><header><a href='/'>City of Lisbon</a></header>"
             f"<main><h1>{title}</h1>{body}</main></body></html>"
         )
+        self.headers[path] = headers or {}
         return self.origin + path
 
     def stop(self) -> None:

@@ -2,6 +2,8 @@
  *
  *   <div data-eupolnet-event="SLUG" data-lang="fr"></div>          registration for an event
  *   <div data-eupolnet-publication="SLUG" data-lang="fr"></div>    order form of a publication
+ *   <div data-eupolnet-events="KIND" data-lang="fr"></div>         a kind's upcoming events, each
+ *                                                                  with a button opening its form
  *   <script src="{REGISTRATION_URL}/embed.js" defer></script>
  *
  * Each element gets its form in a shadow root, so the page's CSS and ours leave each other
@@ -9,8 +11,21 @@
  * --eupolnet-accent-text, --eupolnet-font, --eupolnet-font-size, --eupolnet-text,
  * --eupolnet-background, --eupolnet-border, --eupolnet-error, --eupolnet-focus,
  * --eupolnet-radius, --eupolnet-max-width). Submissions are JSON sent with fetch and no
- * cookies; the services accept them only from the origins they list (CORS).
- * Optional attributes: data-orders-url (where the orders service is, for publications).
+ * cookies; the services accept them only from the origins they list (CORS). The script adds
+ * no inline script or style to the page (its CSS is a constructed stylesheet), so it works
+ * under a strict Content-Security-Policy (README, "Embedding the forms").
+ *
+ * Optional attributes:
+ *   data-orders-url          where the orders service is, for publications;
+ *   data-mode="button"       a button that opens the form in a dialog, instead of the form;
+ *   data-button-text         that button's text (default: "Register" / "Order");
+ *   data-prefill-FIELD       a value the form starts with (data-prefill-first-name,
+ *                            data-prefill-organisation, ...); boxes are never ticked for the
+ *                            person, consent least of all.
+ * Integrators' JavaScript: window.eupolnetEmbedOptions = { prefill, onLoad, onSubmit,
+ * onSuccess } set before this script runs applies to every form; eupolnetEmbed.mount(element,
+ * options) mounts one element with its own options. Each callback also goes out as a DOM event
+ * on the element (eupolnet:load, eupolnet:submit, eupolnet:success; they bubble).
  */
 (() => {
   "use strict";
@@ -20,7 +35,7 @@
 
   const script = document.currentScript || document.querySelector('script[src$="/embed.js"]');
   const BASE = new URL(".", script.src).href.replace(/\/$/, "");
-  const SELECTOR = "[data-eupolnet-event], [data-eupolnet-publication]";
+  const SELECTOR = "[data-eupolnet-event], [data-eupolnet-publication], [data-eupolnet-events]";
 
   const STYLE = `
     :host { display: block; }
@@ -61,7 +76,27 @@
     .outcome p:last-child, .summary p:last-child { margin-bottom: 0; }
     .hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
     [hidden] { display: none; }
+    dialog { padding: 0; border: 0; background: transparent; width: min(44em, 96vw); max-height: 94vh; }
+    dialog::backdrop { background: rgb(0 0 0 / .55); }
+    .eupolnet.launcher { padding: 0; border: 0; background: transparent; max-width: none; }
+    dialog .eupolnet { position: relative; max-width: none; padding-top: 2.75em; }
+    button.close { position: absolute; top: .5em; inset-inline-end: .5em; padding: .2em .6em; line-height: 1.2;
+      background: transparent; color: var(--eupolnet-text, #1a1a1a); border-color: var(--eupolnet-border, #c4c4c4); }
+    .events { list-style: none; padding: 0; }
+    .events li { padding: 0 0 1em; margin: 0 0 1em; border-bottom: 1px solid var(--eupolnet-border, #c4c4c4); }
+    .events li:last-child { border-bottom: 0; margin-bottom: 0; }
   `;
+
+  /** One constructed stylesheet for every shadow root: not an inline <style>, which a page's
+   * CSP (style-src 'self') would block. */
+  let sheet = null;
+  function styleSheet() {
+    if (!sheet) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+    }
+    return sheet;
+  }
 
   /* --- small helpers ------------------------------------------------------------------ */
 
@@ -250,8 +285,8 @@
     return { name: field.name, field, input, error, element: h("div", { class: "field" }, ...body, error) };
   }
 
-  /** Render `form` into `box` and handle its submission. */
-  function renderForm(box, form, language) {
+  /** Render `form` into `box` and handle its submission; `host` gets the callbacks' events. */
+  function renderForm(box, form, language, host, settings) {
     const t = textsFor(language);
     put(box,
       h("h2", {}, form.title),
@@ -275,6 +310,7 @@
       button,
     );
     box.append(element);
+    prefill(rows, settings.prefill);
     let busy = false;
 
     function values() {
@@ -349,6 +385,8 @@
       button.setAttribute("aria-disabled", "true");
       button.textContent = t.sending;
       const submitted = values();
+      const { [CONFIG.honeypot]: _, ...person } = submitted;
+      notify(host, settings, "submit", { values: person });
       let response = null;
       let body = {};
       try {
@@ -363,7 +401,10 @@
       }
       clearErrors();
       if (response === null || response.status >= 500) return showErrors({}, null, [t.failed]);
-      if (response.ok) return showOutcome(form.outcome(body, submitted, response.status === 201));
+      if (response.ok) {
+        notify(host, settings, "success", { status: body.status || null, created: response.status === 201, result: body });
+        return showOutcome(form.outcome(body, submitted, response.status === 201));
+      }
       if (response.status === 429) return showErrors({}, null, [t.too_many]);
       const refusal = form.refusal(response.status, body);
       if (refusal && !refusal.keepForm) return showOutcome({ ...refusal, waiting: true });
@@ -376,25 +417,129 @@
     put(box, h("p", { role: "status" }, t.unavailable, " ", fallback ? h("a", { href: fallback }, t.unavailable_link) : null));
   }
 
-  async function mount(host) {
-    const language = (host.dataset.lang || document.documentElement.lang || "en").slice(0, 2).toLowerCase();
-    const t = textsFor(language);
-    const root = host.attachShadow({ mode: "open" });
-    const box = h("div", { class: "eupolnet", lang: language }, h("p", { role: "status" }, t.loading));
-    box.setAttribute("aria-busy", "true");
-    root.append(h("style", {}, STYLE), box);
-    const slug = host.dataset.eupolnetEvent;
+  /** Put the page's values into the fields, except boxes: ticking them is the person's act. */
+  function prefill(rows, values) {
+    for (const row of rows) {
+      const value = values[row.name];
+      if (value === undefined || value === null || row.input.type === "checkbox") continue;
+      row.input.value = String(value);
+    }
+  }
+
+  /** Tell the page: its callback (onLoad, onSubmit, onSuccess) and a DOM event on the element. */
+  function notify(host, settings, name, detail) {
+    host.dispatchEvent(new CustomEvent(`eupolnet:${name}`, { bubbles: true, composed: true, detail }));
+    const callback = settings[`on${name[0].toUpperCase()}${name.slice(1)}`];
+    if (typeof callback !== "function") return;
     try {
-      const form = slug
-        ? await registrationForm(slug, language, t)
-        : await orderForm(host.dataset.eupolnetPublication, language, t, host);
-      renderForm(box, form, language);
+      callback(detail, host);
     } catch (error) {
-      const fallback = slug ? `${BASE}/events/${encodeURIComponent(slug)}/register?lang=${language}` : null;
+      console.error(error);
+    }
+  }
+
+  /** The element's options: the page's global ones, then mount()'s, then data-prefill-* attributes. */
+  function settingsFor(host, options) {
+    const global = window.eupolnetEmbedOptions || {};
+    const fromAttributes = {};
+    for (const attribute of host.attributes) {
+      if (attribute.name.startsWith("data-prefill-")) {
+        fromAttributes[attribute.name.slice("data-prefill-".length).replace(/-/g, "_")] = attribute.value;
+      }
+    }
+    return { ...global, ...options, prefill: { ...global.prefill, ...options.prefill, ...fromAttributes } };
+  }
+
+  /** Load the form of `target` ({event} or {publication}) into `box`. */
+  async function loadForm(box, target, language, host, settings) {
+    const t = textsFor(language);
+    box.setAttribute("aria-busy", "true");
+    put(box, h("p", { role: "status" }, t.loading));
+    try {
+      const form = target.event
+        ? await registrationForm(target.event, language, t)
+        : await orderForm(target.publication, language, t, host);
+      renderForm(box, form, language, host, settings);
+      notify(host, settings, "load", { event: target.event || null, publication: target.publication || null, title: form.title });
+    } catch (error) {
+      const fallback = target.event ? `${BASE}/events/${encodeURIComponent(target.event)}/register?lang=${language}` : null;
       renderUnavailable(box, language, t, fallback);
     } finally {
       box.removeAttribute("aria-busy");
     }
+  }
+
+  /** A button that opens the form of `target` in a modal dialog (loaded when first opened).
+   * The dialog has a shadow root of its own, so the ids of several forms never meet. */
+  function formButton(target, language, host, settings, text) {
+    const t = textsFor(language);
+    const holder = h("div");
+    const root = holder.attachShadow({ mode: "open" });
+    root.adoptedStyleSheets = [styleSheet()];
+    const box = h("div", { class: "eupolnet", lang: language });
+    const dialog = h("dialog", { "aria-label": text }, box);
+    const close = h("button", { type: "button", class: "close", "aria-label": t.close, onclick: () => dialog.close() }, "×");
+    let loaded = false;
+    const open = async () => {
+      dialog.showModal();
+      if (loaded) return;
+      loaded = true;
+      await loadForm(box, target, language, host, settings);
+      box.prepend(close);
+      const title = box.querySelector("h2");
+      if (title) {
+        title.id = `t-${Math.random().toString(36).slice(2)}`;
+        dialog.removeAttribute("aria-label");
+        dialog.setAttribute("aria-labelledby", title.id);
+      }
+    };
+    root.append(dialog);
+    return [h("button", { type: "button", "aria-haspopup": "dialog", onclick: open }, text), holder];
+  }
+
+  /** The upcoming events of a kind, each with a button opening its registration form. */
+  async function renderEvents(box, kind, language, host, settings) {
+    const t = textsFor(language);
+    box.setAttribute("aria-busy", "true");
+    put(box, h("p", { role: "status" }, t.loading));
+    try {
+      const events = await getJSON(`${BASE}/api/v1/events?kind=${encodeURIComponent(kind)}&lang=${language}`);
+      const dates = (event) => new Intl.DateTimeFormat(language, {
+        day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: event.timezone, timeZoneName: "short",
+      })
+        .formatRange(new Date(event.starts_at), new Date(event.ends_at));
+      put(box, events.length
+        ? h("ul", { class: "events" }, events.map((event) => h("li", {},
+          h("h3", {}, pick(event.title, language)),
+          h("p", { class: "meta" }, `${t.when} ${dates(event)}`, h("br"), `${t.where} ${event.online ? t.online : event.venue || ""}`),
+          formButton({ event: event.slug }, language, host, settings, t.register),
+        )))
+        : h("p", {}, t.no_events));
+    } catch (error) {
+      put(box, h("p", { role: "status" }, t.events_unavailable));
+    } finally {
+      box.removeAttribute("aria-busy");
+    }
+  }
+
+  /** Mount one element of the page, with `options` ({prefill, onLoad, onSubmit, onSuccess}). */
+  function mount(host, options = {}) {
+    const language = (host.dataset.lang || document.documentElement.lang || "en").slice(0, 2).toLowerCase();
+    const t = textsFor(language);
+    const settings = settingsFor(host, options);
+    const root = host.shadowRoot || host.attachShadow({ mode: "open" });
+    root.adoptedStyleSheets = [styleSheet()];
+    const box = h("div", { class: "eupolnet", lang: language });
+    root.replaceChildren(box);
+    if (host.dataset.eupolnetEvents !== undefined) return renderEvents(box, host.dataset.eupolnetEvents, language, host, settings);
+    const target = host.dataset.eupolnetEvent ? { event: host.dataset.eupolnetEvent } : { publication: host.dataset.eupolnetPublication };
+    if (host.dataset.mode === "button") {
+      const text = host.dataset.buttonText || (target.event ? t.register : t.order);
+      box.classList.add("launcher");
+      put(box, formButton(target, language, host, settings, text));
+      return Promise.resolve();
+    }
+    return loadForm(box, target, language, host, settings);
   }
 
   /** Mount every form element of the page that has none yet (pages that add some later may call it). */
@@ -404,7 +549,7 @@
     }
   }
 
-  window.eupolnetEmbed = { start };
+  window.eupolnetEmbed = { start, mount };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

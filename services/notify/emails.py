@@ -9,6 +9,7 @@ English; dates, times and amounts come from Babel, in the event's time zone.
 """
 
 import hashlib
+import io
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import segno
 from icalendar import Calendar, Event, vCalAddress
 from jinja2 import FileSystemLoader
 from markupsafe import Markup
@@ -119,8 +121,14 @@ def compose(
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(_tidy(text))
     message.add_alternative(html, subtype="html")
+    if context.get("ticket_cid"):
+        message.get_payload()[1].add_related(
+            _qr_png(data["ticket"]), maintype="image", subtype="png", cid=f"<{context['ticket_cid']}>",
+            filename="ticket.png", disposition="inline",
+        )
     if kind in CALENDAR_TYPES:
-        description = _tidy(templates.get_template("notify/_event.txt").render(context))
+        # the calendar entry has no ticket: the QR code is in the email and on the registration page
+        description = _tidy(templates.get_template("notify/_event.txt").render({**context, "ticket_cid": None}))
         ics, method = _calendar(kind, context, description, occurred_at, sender)
         message.add_attachment(
             ics, maintype="text", subtype="calendar", filename="event.ics",
@@ -211,7 +219,16 @@ def _event_context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "manage_url": data.get("manage_url"),
         "verify_url": data.get("verify_url"),
         "waitlist_position": data.get("waitlist_position"),
+        # the ticket's QR code, an image of the HTML part (cid:...)
+        "ticket_cid": f"ticket.{data['registration_id']}@eupolnet" if data.get("ticket") else None,
     }
+
+
+def _qr_png(code: str) -> bytes:
+    """The ticket's QR code as a PNG (mail programs show no SVG); about 230 pixels wide."""
+    image = io.BytesIO()
+    segno.make(code, error="m").save(image, kind="png", scale=5, border=4)
+    return image.getvalue()
 
 
 def _order_context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:

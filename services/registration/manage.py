@@ -9,10 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from marshmallow import ValidationError
 
-from services.registration import operations
+from services.registration import operations, tickets
 from services.registration.certificates import certificate_response
 from services.registration.embed import when_text
 from services.registration.forms import label
+from services.registration.models import CONFIRMED
 from services.registration.schemas import RegistrationPatch
 from shared.db import db
 from shared.errors import ApiError, flatten, translated
@@ -52,6 +53,8 @@ def _page(token: str, errors: dict[str, list[str]] | None = None, notice: str | 
             languages=LANGUAGE_NAMES,
             errors=translated(errors or {}, language),
             notice=notice,
+            ticket_svg=tickets.qr_svg(operations.ticket_code(registration))
+            if registration.status == CONFIRMED and tickets.has_ticket(event) else None,
         )
     return page, status
 

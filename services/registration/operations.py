@@ -19,11 +19,12 @@ again (`shared.db.retry_on_lock_conflict`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 from marshmallow import ValidationError
 
 from services.registration.forms import clean_answers, validate_extra_field_definitions
@@ -38,6 +39,7 @@ from shared.outbox import emit
 from shared.web import settings
 
 MANAGE_SALT = "registration-manage"
+TICKET_SALT = "registration-ticket"
 #: fields a registrant may correct through the self-service link
 CORRECTABLE = ("first_name", "last_name", "organisation", "position", "city", "country", "language", "answers")
 
@@ -449,14 +451,25 @@ def demote(registration: Registration) -> Registration:
     return registration
 
 
+def admit(registration: Registration) -> str:
+    """Check a confirmed person in: one conditional UPDATE, so two staff checking the same
+    person in at the same moment (two phones at the door) do it once. Returns the status it
+    found: `confirmed` when this call checked the person in; any other leaves it unchanged."""
+    result = db.session.execute(
+        sa.update(Registration)
+        .where(Registration.id == registration.id, Registration.status == CONFIRMED)
+        .values(status=ATTENDED, checked_in_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    found = CONFIRMED if result.rowcount == 1 else None
+    db.session.refresh(registration)
+    return found or registration.status
+
+
 def check_in(registration: Registration) -> Registration:
     """Mark a confirmed person as attended; checking in twice changes nothing."""
-    if registration.status == ATTENDED:
-        return registration
-    if registration.status != CONFIRMED:
+    if admit(registration) not in (CONFIRMED, ATTENDED):
         raise Conflict(problem("not_confirmed", "Only confirmed people can be checked in."), {"status": [current_status(registration.status)]})
-    registration.status = ATTENDED
-    registration.checked_in_at = utcnow()
     return registration
 
 
@@ -482,6 +495,23 @@ def _serializer() -> URLSafeSerializer:
 
 def manage_token(registration: Registration) -> str:
     return _serializer().dumps(registration.public_id)
+
+
+def _ticket_signer() -> Signer:
+    return Signer(settings().secret_key, salt=TICKET_SALT, digest_method=hashlib.sha256)
+
+
+def ticket_code(registration: Registration) -> str:
+    """What the QR code of the registration's ticket holds: `PUBLICID.SIGNATURE` (services/registration/tickets.py)."""
+    return _ticket_signer().sign(registration.public_id).decode()
+
+
+def ticket_public_id(code: str) -> str | None:
+    """The public id a ticket's code names; None when the code is not one we signed."""
+    try:
+        return _ticket_signer().unsign(code.strip()).decode()
+    except (BadSignature, UnicodeError):
+        return None
 
 
 def manage_url(registration: Registration) -> str:
@@ -540,6 +570,7 @@ def registration_message(registration: Registration) -> dict[str, Any]:
         "event": event_summary(registration.event, with_join_url=registration.status in SEATED),
         "manage_url": manage_url(registration),
         "verify_url": manage_url(registration) if registration.status == PENDING else None,
+        "ticket": ticket_code(registration) if registration.status == CONFIRMED and not registration.event.online else None,
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from marshmallow import Schema, ValidationError, fields, post_dump, validate
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from services.registration.forms import clean_answers
 from services.registration.models import EVENT_KINDS, STATUSES, Event
@@ -232,3 +232,27 @@ class LookupOut(Schema):
 
 class ImportQuery(StrictSchema):
     dry_run = fields.Boolean(load_default=False)
+
+
+class CheckInIn(StrictSchema):
+    """At the door: the ticket's QR code as scanned, or the registration's number (search by name)."""
+
+    ticket = fields.String(validate=validate.Length(min=1, max=200))
+    number = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+    @validates_schema
+    def _one_of_them(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("ticket" in data) == ("number" in data):
+            raise ValidationError(problem("ticket_or_number", "Give either the ticket or the registration number."), "ticket")
+
+
+class AttendeeOut(Schema):
+    """What the door sees of a person."""
+
+    number = fields.Integer()
+    ticket_id = fields.String(metadata={"description": "the public id a ticket's QR code starts with"})
+    first_name = fields.String()
+    last_name = fields.String()
+    organisation = fields.String(allow_none=True)
+    status = fields.String()
+    checked_in_at = fields.String(allow_none=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from services.registration import certificates, operations, privacy
+from services.registration import certificates, operations, privacy, tickets
 from services.registration.members import ImportReport, import_csv, save_organisation
 from services.registration.models import Event, MemberOrganisation, Registration
 from shared import audit
@@ -60,6 +60,17 @@ def act_on_registration(registration: Registration, action: str) -> Registration
         if after["capacity"] == before["capacity"]:
             del before["capacity"], after["capacity"]
         audit.record(f"registration.{action}", f"{registration.event.slug}/{registration.id}", before, after)
+    return registration
+
+
+def check_in_at_door(event: Event, ticket: str | None = None, number: int | None = None) -> Registration:
+    """Check in at the door by the ticket scanned, or by the registration's number (a search
+    by name). tickets.TicketRefused (409) says why not, and whose ticket it is."""
+    if ticket is not None:
+        registration = tickets.check_in_ticket(event, ticket)
+    else:
+        registration = tickets.admit_at_door(event, registration_of(event.slug, number))
+    audit.record("registration.check-in", f"{event.slug}/{registration.id}", {"status": "confirmed"}, {"status": registration.status})
     return registration
 
 

@@ -6,13 +6,13 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.registration import certificates, exports, operations, privacy, staff
+from services.registration import certificates, exports, operations, privacy, staff, tickets
 from services.registration.embed import closed_text, when_text
 from services.registration.forms import form_description
 from services.registration.members import find_member
 from services.registration.models import SEATED, WAITLISTED, Event, MemberOrganisation, Registration
 from services.registration.schemas import (
-    EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormQuery, ImportQuery, LookupOut, LookupQuery,
+    AttendeeOut, CheckInIn, EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormQuery, ImportQuery, LookupOut, LookupQuery,
     MemberIn, MemberOut, MessageIn, RegistrationCreated, RegistrationIn, RegistrationListQuery, RegistrationOut,
     RegistrationPatch, RegistrationStaffOut,
 )
@@ -266,6 +266,34 @@ for _action in staff.REGISTRATION_ACTIONS:
     blp.route(f"/events/<slug>/registrations/<int:number>/{_action}", methods=["POST"])(
         blp.response(200, RegistrationStaffOut)(staff_required("events")(_staff_action(_action)))
     )
+
+
+@blp.route("/events/<slug>/check-ins", methods=["POST"])
+@staff_required("events")
+@blp.arguments(CheckInIn)
+@blp.response(200, AttendeeOut)
+@blp.alt_response(404, description="not a ticket of this event (`unknown_ticket`)")
+@blp.alt_response(409, description="a ticket that does not let its holder in: `already_checked_in`, `ticket_cancelled`, "
+                                   "`ticket_waitlisted`, `ticket_pending`; `attendee` says whose it is")
+def check_in_at_door(data: dict, slug: str):
+    """Check in at the door: a scanned ticket, or a registration number (two phones scanning
+    the same ticket check the person in once)."""
+    event = operations.get_event(slug, published_only=False)
+    try:
+        registration = staff.check_in_at_door(event, **data)
+    except tickets.TicketRefused as refusal:
+        db.session.rollback()
+        return tickets.refusal_response(refusal)
+    db.session.commit()
+    return tickets.attendee(registration)
+
+
+@blp.route("/events/<slug>/check-in-list")
+@staff_required("events")
+@blp.response(200, AttendeeOut(many=True))
+def check_in_list(slug: str):
+    """Everyone the door may meet, by name: what the check-in page caches to work offline."""
+    return tickets.check_in_list(operations.get_event(slug, published_only=False))
 
 
 # --- members ---------------------------------------------------------------------------

@@ -33,6 +33,8 @@ class RegistrationMessage(Schema):
     event = fields.Nested(EventSummary, required=True)
     manage_url = fields.String(required=True)
     verify_url = fields.String(allow_none=True, load_default=None)
+    #: what the QR code of a confirmed registrant's ticket holds (events in a room only)
+    ticket = fields.String(allow_none=True, load_default=None)
 
 
 class EventMessage(RegistrationMessage):

@@ -485,3 +485,25 @@ def test_tls_modes_encrypt_and_verify_the_server(certificate, monkeypatch, tls):
 def test_unknown_tls_mode_fails_loudly():
     with pytest.raises(ValueError, match="TLS mode"):
         SmtpSettings(tls="yes")
+
+
+def test_a_confirmed_academy_registrant_gets_the_tickets_qr_code_in_the_email(mailbox):
+    envelope = academy_envelope("registration.confirmed", "pt")
+    envelope["data"]["ticket"] = "5b1f0c1e8d3a4a519f6e2f4c9a7e1d20.signature"
+    deliver(compose(envelope, mail_from=MAIL_FROM), mailbox.settings)
+
+    received = mailbox.last()
+    text, html = body(received, "plain"), body(received, "html")
+    assert "O seu bilhete: apresente o código QR à entrada." in text
+    assert 'alt="Código QR do seu bilhete"' in html
+    cid = html.split('src="cid:', 1)[1].split('"', 1)[0]
+    [image] = [part for part in received.walk() if part.get_content_type() == "image/png"]
+    assert image["Content-ID"] == f"<{cid}>" and image.get_content_disposition() == "inline"
+    assert image.get_content().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "ticket.png" not in attachments(received), "shown in the HTML, not one more attachment"
+    description = str(calendar(received).walk("VEVENT")[0]["DESCRIPTION"])
+    assert "bilhete" not in description, "the calendar entry has no ticket"
+
+    # a web conference has no door, so no ticket
+    deliver(compose(registration_envelope("registration.confirmed", "pt"), mail_from=MAIL_FROM), mailbox.settings)
+    assert not [part for part in mailbox.last().walk() if part.get_content_type() == "image/png"]

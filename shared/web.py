@@ -1,10 +1,11 @@
 """What every service's Flask app has: settings, database, OpenAPI, errors, health checks."""
 from __future__ import annotations
 
-from typing import Iterable
+import secrets
+from typing import Callable, Iterable, TypeVar
 
 import redis
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
 from werkzeug.routing import IntegerConverter
@@ -74,6 +75,8 @@ def create_service_app(
     app.before_request(_require_json_body)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/readyz", "readyz", _readyz)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.after_request(_security_headers)
     observability.init_app(app)
     observability.scraped(app, outbox_metrics)
     if config.trusted_proxies:
@@ -132,6 +135,47 @@ def _require_json_body() -> ResponseReturnValue | None:
     if body is None:
         return error_response(400, problem("malformed_json", "The body is not valid JSON."), {"body": [problem("malformed_json", "Malformed JSON.")]})
     return None
+
+
+#: What every HTML page may load: its own scripts and styles (static files), a `<style>`
+#: carrying this response's nonce, its own images, and forms posting to itself only.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src 'self' data:; connect-src 'self'; "
+               "form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}")
+View = TypeVar("View", bound=Callable)
+
+
+def embeddable(view: View) -> View:
+    """Mark a page that the CMS sites of EMBED_ALLOWED_ORIGINS may frame (the public form
+    without JavaScript); every other page may be framed by nobody."""
+    view.embeddable = True  # type: ignore[attr-defined]
+    return view
+
+
+def csp_nonce() -> str:
+    """This response's nonce for an inline `<style>` (templates: `nonce="{{ csp_nonce() }}"`)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def _security_headers(response: Response) -> Response:
+    """Every answer: no MIME sniffing, no Referer leaving the site (self-service links hold
+    their token in the path), and no framing; an HTML page also gets PAGE_POLICY. The
+    cross-origin resources of the embed (embed.js, the JSON API) are read, never framed."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "embeddable", False):
+        frame_ancestors = " ".join(("'self'", *settings().embed_allowed_origins))
+    else:
+        frame_ancestors = "'none'"
+    if response.mimetype == "text/html":
+        nonce = f" 'nonce-{g.csp_nonce}'" if "csp_nonce" in g else ""
+        policy = PAGE_POLICY.format(nonce=nonce, frame_ancestors=frame_ancestors)
+    else:
+        policy = f"frame-ancestors {frame_ancestors}"
+    response.headers.setdefault("Content-Security-Policy", policy)
+    return response
 
 
 def _healthz() -> ResponseReturnValue:

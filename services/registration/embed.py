@@ -36,7 +36,7 @@ from shared.errors import ApiError, flatten, translated
 from shared.i18n import (
     LANGUAGE_NAMES, LANGUAGES, N_, format_datetime, format_span, pick, request_language, timezone_name, translate,
 )
-from shared.web import settings
+from shared.web import embeddable, settings
 
 bp = Blueprint("embed", __name__, template_folder="templates")
 
@@ -100,7 +100,6 @@ def script() -> ResponseReturnValue:
     body = _script(settings().public_orders_url)
     response = Response(body, content_type="text/javascript; charset=utf-8")
     response.headers["Cache-Control"] = "public, max-age=600, stale-while-revalidate=86400"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.add_etag()
     return response.make_conditional(request)
@@ -127,11 +126,13 @@ def _script(orders_url: str) -> str:
 # --- the page without JavaScript ---------------------------------------------------------
 
 @bp.get("/events/<slug>/register")
+@embeddable
 def register_page(slug: str) -> ResponseReturnValue:
     return _page(slug, request_language())
 
 
 @bp.post("/events/<slug>/register")
+@embeddable
 def register(slug: str) -> ResponseReturnValue:
     """The plain form's submission: the same schema and operation as the JSON API."""
     language = request_language()

@@ -42,7 +42,7 @@ def axe_violations(page, selector: str) -> list[dict]:
     """axe-core's WCAG 2.1 A/AA violations inside the element `selector` (shadow DOM included)."""
     require(AXE, "run `npm ci` at the repository root (make test does)")
     if not page.evaluate("() => Boolean(window.axe)"):
-        page.add_script_tag(path=str(AXE))
+        page.evaluate(AXE.read_text(encoding="utf-8"))  # not a <script>: our pages' CSP refuses inline ones
     return page.evaluate(
         """async ([selector, tags]) => {
             const result = await axe.run(document.querySelector(selector), {runOnly: {type: "tag", values: tags}});
@@ -50,6 +50,13 @@ def axe_violations(page, selector: str) -> list[dict]:
         }""",
         [selector, WCAG_TAGS],
     )
+
+
+def csp_violations(page) -> list[str]:
+    """The Content-Security-Policy violations Chromium reports on `page` from now on (filled as they come)."""
+    found: list[str] = []
+    page.on("console", lambda message: found.append(message.text) if "Content Security Policy" in message.text else None)
+    return found
 
 
 def focused(page) -> str:

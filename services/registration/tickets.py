@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from services.registration import operations
 from services.registration.models import ATTENDED, CONFIRMED, Event, Registration
 from shared.db import db
-from shared.errors import Conflict, NotFound, error_body, problem
+from shared.errors import Conflict, NotFound, Problem, error_body, problem
 from shared.i18n import N_
 
 #: why a ticket does not let its holder in, by registration status
@@ -58,9 +58,23 @@ def qr_svg(code: str) -> str:
     return segno.make(code, error="m").svg_inline(scale=1, omitsize=True, svgclass="ticket-qr")
 
 
+def _unknown_ticket() -> Problem:
+    return problem("unknown_ticket", "Unknown or altered ticket.")
+
+
+def _already_checked_in(time: str) -> Problem:
+    return problem("already_checked_in", "Already checked in at %(time)s.", time=time)
+
+
+def door_refusals() -> dict[str, Problem]:
+    """What the check-in page says when it refuses a ticket on its own (offline), by case:
+    `unknown`, `already` (with `{time}` to fill in), and each status of REFUSALS."""
+    return {"unknown": _unknown_ticket(), "already": _already_checked_in("{time}"),
+            **{status: problem(code, text) for status, (code, text) in REFUSALS.items()}}
+
+
 def _registration_of_ticket(event: Event, code: str) -> Registration:
-    unknown = NotFound(problem("unknown_ticket", "This ticket is not one of this event's."),
-                       {"ticket": [problem("unknown_ticket", "Unknown or altered ticket.")]})
+    unknown = NotFound(problem("unknown_ticket", "This ticket is not one of this event's."), {"ticket": [_unknown_ticket()]})
     public_id = operations.ticket_public_id(code)
     registration = public_id and db.session.scalar(sa.select(Registration).where(Registration.public_id == public_id))
     if registration is None or registration.event_id != event.id or registration.anonymised_at is not None:
@@ -84,8 +98,7 @@ def admit_at_door(event: Event, registration: Registration) -> Registration:
         return registration
     if found == ATTENDED:
         when = registration.checked_in_at.astimezone(ZoneInfo(event.timezone)) if registration.checked_in_at else None
-        raise TicketRefused(problem("already_checked_in", "Already checked in at %(time)s.",
-                                    time=f"{when:%H:%M}" if when else "?"), registration)
+        raise TicketRefused(_already_checked_in(f"{when:%H:%M}" if when else "?"), registration)
     code, text = REFUSALS[found]
     raise TicketRefused(problem(code, text), registration)
 
@@ -114,8 +127,8 @@ def check_in_list(event: Event) -> list[dict[str, Any]]:
 
 
 
-def refusal_response(refusal: TicketRefused) -> ResponseReturnValue:
-    """The 409 of a refused ticket: the usual refusal, and whose ticket it is (`attendee`)."""
-    body = error_body(refusal.message, refusal.errors, refusal.code)
-    body["attendee"] = attendee(refusal.registration)
-    return jsonify(body), 409
+def refusal_response(refusal: TicketRefused, language: str | None = None) -> ResponseReturnValue:
+    """The 409 of a refused ticket: the usual refusal (in `language`, default the request's),
+    and whose ticket it is (`attendee`)."""
+    body = error_body(refusal.message, refusal.errors, refusal.code, language=language)
+    return jsonify({**body, "attendee": attendee(refusal.registration)}), 409

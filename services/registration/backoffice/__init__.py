@@ -45,7 +45,8 @@ from shared.embedding import client_address, rate_limit
 
 log = logging.getLogger("eupolnet.backoffice")
 
-bp = Blueprint("backoffice", __name__, url_prefix="/staff", template_folder="../templates")
+bp = Blueprint("backoffice", __name__, url_prefix="/staff", template_folder="../templates", static_folder="../static",
+               static_url_path="/static")
 
 SESSION_LIFETIME = dt.timedelta(hours=10)
 #: failed logins allowed from one address for one email, and from one address for any
@@ -222,4 +223,4 @@ def home() -> ResponseReturnValue:
 
 
 # The pages register their routes on `bp`.
-from services.registration.backoffice import events, members, remote  # noqa: E402,F401
+from services.registration.backoffice import checkin, events, members, remote  # noqa: E402,F401

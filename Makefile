@@ -51,7 +51,7 @@ test: $(STAMP) browser-packages node_modules/.package-lock.json compile-translat
 	@$(MAKE) --no-print-directory test-sqlite
 
 test-postgresql: $(STAMP)
-	@if $(PYTHON) -c "import sys; from shared.testing import postgres_available as a; sys.exit(not a())"; then \
+	@if $(PYTHON) -c "import sys; from ops.testing import postgres_available as a; sys.exit(not a())"; then \
 		TEST_DATABASE=postgresql $(PYTEST) tests -m "not deploy"; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable (TEST_POSTGRES_URL) but CI needs it" >&2; exit 1; \
 	else echo "PostgreSQL is not reachable: skipping the PostgreSQL run (set TEST_POSTGRES_URL)"; fi

@@ -7,9 +7,9 @@ local SMTP sink, the one `make run` starts, which writes every email to a file.
   nothing survives a crash, a refused email is lost;
 - ours: messages queued as the outbox relay queues them, drained by
   `dramatiq -p 2 -t 16 shared.worker services.notify.actors` (one process per core, as
-  MEASURED.md), each composed, noted, claimed in the delivery log, sent over its own SMTP
-  connection and recorded as sent; timed from the first message queued until the last
-  delivery is recorded as sent.
+  ops/processes.py runs them), each composed, noted, claimed in the delivery log, sent over
+  its own SMTP connection and recorded as sent; timed from the first message queued until
+  the last delivery is recorded as sent.
 Also printed, not compared: the same loop with emails composed beforehand, i.e. what the
 sink takes from one connection (composing costs more than sending; see the closing note).
 Three rounds of each, in turn, compared by their medians so that the machine's noise hits
@@ -34,11 +34,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Result, ratio_line  # noqa: E402
+from ops.redis_server import RedisServer, free_port, port_is_open  # noqa: E402
+from ops.testing import TestDatabases, backend, test_environment  # noqa: E402
 from services.notify.emails import compose  # noqa: E402
 from shared.broker import make_broker  # noqa: E402
 from shared.contracts import CONTRACTS  # noqa: E402
-from shared.redis_server import RedisServer, free_port, port_is_open  # noqa: E402
-from shared.testing import TestDatabases, backend, test_environment  # noqa: E402
 
 EMAILS = int(os.environ.get("BENCH_EMAILS", "1000"))
 ROUNDS = 3
@@ -118,7 +118,7 @@ def main() -> int:
         databases = TestDatabases(kind, tmp_path, tag=f"bench{os.getpid()}").create()
         port = free_port()
         environ = test_environment(databases, redis_server.url, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), MAIL_FROM=MAIL_FROM)
-        sink = start([sys.executable, "-m", "services.notify.mailsink", "--quiet", "--host", "127.0.0.1",
+        sink = start([sys.executable, "-m", "ops.mailsink", "--quiet", "--host", "127.0.0.1",
                       "--port", str(port), "--directory", str(tmp_path / "mail")], environ, tmp_path / "sink.log")
         worker = start([str(BIN / "dramatiq"), "--processes", "2", "--threads", "16", "shared.worker",
                         "services.notify.actors", "--queues", "notify"], environ, tmp_path / "worker.log")

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Result, ratio_line, wrk  # noqa: E402
-from shared.redis_server import RedisServer  # noqa: E402
-from shared.testing import ServiceProcess, TestDatabases, backend, test_environment  # noqa: E402
+from ops.redis_server import RedisServer  # noqa: E402
+from ops.testing import ServiceProcess, TestDatabases, backend, test_environment  # noqa: E402
 from tests.conftest import event_payload  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))

@@ -67,7 +67,7 @@ class Settings:
     invoice_payment_days: int = 30
     #: where browsers reach the orders service (the embed script's order forms)
     public_orders_url: str = "http://localhost:8002"
-    #: production processes (shared/processes.py, deploy/README.md)
+    #: production processes (ops/processes.py, deploy/README.md)
     trusted_proxies: int = 0
     bind_host: str = "127.0.0.1"
     web_concurrency: int = 2

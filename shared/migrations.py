@@ -1,18 +1,20 @@
-"""Alembic migrations, one history per service, run from code (`eupolnet migrate`)."""
+"""Alembic migrations, one history per service (`services/<name>/migrations`), run from code.
+
+The library part: a service's Alembic configuration, its upgrade, where its database stands,
+and the body of each history's `env.py`. Which services there are, and migrating or checking
+all of them (`eupolnet migrate`, `eupolnet ready`, `make run`), is in `ops.databases`.
+"""
 from __future__ import annotations
 
 import functools
 import importlib
-import logging
-import time
 
-import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from shared.config import ROOT, SERVICES
+from shared.config import ROOT
 from shared.db import db
 
 
@@ -24,35 +26,8 @@ def alembic_config(service: str, url: str) -> Config:
     return config
 
 
-def migrated_services() -> tuple[str, ...]:
-    """The services that have a migration history (all of them once each exists)."""
-    return tuple(s for s in SERVICES if (ROOT / "services" / s / "migrations" / "env.py").exists())
-
-
 def upgrade(service: str, url: str) -> None:
     command.upgrade(alembic_config(service, url), "head")
-
-
-def upgrade_when_reachable(service: str, url: str, wait: float) -> None:
-    """`upgrade`, retried while the database cannot be reached (still starting, restarting)
-    for up to `wait` seconds; a failing migration itself is not retried."""
-    deadline = time.monotonic() + wait
-    delay = 0.5
-    while True:
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 5} if url.startswith("postgresql") else {})
-        try:
-            with engine.connect():
-                break
-        except sa.exc.OperationalError as error:
-            if time.monotonic() + delay > deadline:
-                raise
-            logging.getLogger(__name__).warning("%s: database not reachable yet (%s), retrying in %.1fs",
-                                                service, str(error).splitlines()[0], delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-        finally:
-            engine.dispose()
-    upgrade(service, url)
 
 
 @functools.cache
@@ -67,29 +42,9 @@ def migration_state(service: str, connection) -> str:  # noqa: ANN001  (a SQLAlc
     return "ok" if current == head else f"error: database at {current or 'no revision'}, code expects {head}"
 
 
-def databases_ready(urls: dict[str, str]) -> dict[str, str]:
-    """Per service (of `urls`): "ok" when its database answers and is at its latest migration."""
-    checks = {}
-    for service, url in urls.items():
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 2} if url.startswith("postgresql") else {})
-        try:
-            with engine.connect() as connection:
-                checks[service] = migration_state(service, connection)
-        except sa.exc.SQLAlchemyError as error:
-            checks[service] = f"error: {type(error).__name__}"
-        finally:
-            engine.dispose()
-    return checks
-
-
-def make_revision(service: str, url: str, message: str) -> None:
-    """Autogenerate a revision from the service's models (developers only)."""
-    command.revision(alembic_config(service, url), message=message, autogenerate=True)
-
-
 def run_env(service: str, shared_tables: tuple[str, ...]) -> None:
-    """Body of each service's `migrations/env.py`: only that service's tables are managed."""
-    importlib.import_module(f"services.{service}.models")
+    """Body of each service's `migrations/env.py`, which imports the service's models first:
+    only the tables of those models and `shared_tables` are managed."""
     importlib.import_module("shared.outbox")
     importlib.import_module("shared.auth")
     importlib.import_module("shared.audit")

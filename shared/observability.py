@@ -7,7 +7,7 @@
   Dramatiq message that carries it, so one id follows a registration to its email.
 - Metrics: every service answers `GET /metrics` (Prometheus text format, not published by
   the reverse proxy): request counts and latencies per route, from every gunicorn worker
-  (prometheus_client's multiprocess mode, see shared.gunicorn_conf), and the values each
+  (prometheus_client's multiprocess mode, see ops.gunicorn_conf), and the values each
   service reads from its database or Redis when scraped (`scraped` collectors).
 - Errors: with `SENTRY_DSN` set, unhandled errors of the web apps and the workers go to Sentry.
 """

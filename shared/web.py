@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shared import audit, i18n, observability
 from shared.config import Settings, load_settings
 from shared.db import db, engine_options, ping, retry_on_lock_conflict
-from shared.errors import INVALID_FIELDS, ApiError, ErrorSchema, error_response, problem, register_error_handlers
+from shared.errors import INVALID_FIELDS, ErrorSchema, error_response, problem, register_error_handlers
 from shared.schemas import FORBIDDEN_CHARACTERS, FORBIDDEN_MESSAGE, MAX_ID
 from shared.migrations import migration_state
 from shared.outbox import outbox_metrics
@@ -203,12 +203,3 @@ def _readyz() -> ResponseReturnValue:
         checks["broker"] = "error: REDIS_URL is not set"
     ready = all(value == "ok" for value in checks.values())
     return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
-
-
-def json_body() -> dict:
-    """The request's JSON object; 400 naming `body` when it is something else."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(problem("json_object_expected", "The body must be a JSON object."),
-                       {"body": [problem("json_object_expected", "Expected a JSON object.")]})
-    return body

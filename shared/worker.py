@@ -29,8 +29,8 @@ from shared.db import db, engine_options
 from shared.observability import REQUEST_ID, configure_logging, new_request_id
 
 #: messages each worker process takes from a queue ahead of its threads. Dramatiq's default
-#: (twice the threads) starves the threads (MEASURED.md: ~1,700 against ~6,300 msg/s with
-#: 200); not much more than that, since a crashed process's prefetched messages wait for
+#: (twice the threads) starves the threads (bench/email_bench.py: ~1,700 against ~6,300 msg/s
+#: with 200); not much more than that, since a crashed process's prefetched messages wait for
 #: Dramatiq's heartbeat timeout before another worker gets them. `dramatiq_queue_prefetch`
 #: in the environment still wins.
 QUEUE_PREFETCH = 200

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ops.redis_server import RedisServer
+from ops.testing import TestDatabases, backend, test_environment, test_settings
 from shared.auth import StaffAccount, issue_token
 from shared.i18n import DOMAINS, LOCALES_DIR
-from shared.redis_server import RedisServer
-from shared.testing import TestDatabases, backend, test_environment, test_settings
 
 
 def pytest_configure(config: pytest.Config) -> None:

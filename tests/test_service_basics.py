@@ -5,8 +5,8 @@ import importlib
 
 import pytest
 
+from ops.databases import migrated_services
 from shared.config import ConfigurationError, load_settings
-from shared.migrations import migrated_services
 
 
 @pytest.fixture(params=migrated_services())
@@ -48,7 +48,7 @@ def test_staff_create_prints_a_token_that_works(environ, databases, clean, monke
     from click.testing import CliRunner
 
     from services.registration import create_app
-    from shared.cli import main
+    from ops.cli import main
 
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -63,7 +63,7 @@ def test_staff_create_prints_a_token_that_works(environ, databases, clean, monke
 def test_the_retention_job_runs_on_every_service(environ, databases, clean, monkeypatch):
     from click.testing import CliRunner
 
-    from shared.cli import main
+    from ops.cli import main
 
     for name, value in {**environ, "RETENTION_DAYS": "30"}.items():
         monkeypatch.setenv(name, value)
@@ -78,7 +78,7 @@ def test_a_staff_token_expires_after_staff_token_days(environ, databases, clean,
     from click.testing import CliRunner
     from itsdangerous.timed import TimestampSigner
 
-    from shared.cli import main
+    from ops.cli import main
 
     for name, value in environ.items():
         monkeypatch.setenv(name, value)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from ops.testing import ServiceProcess
 from shared.auth import StaffAccount
-from shared.testing import ServiceProcess
 
 PASSWORD = "correct horse battery staple"
 

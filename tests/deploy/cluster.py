@@ -24,8 +24,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from ops.redis_server import free_port
 from shared.config import ROOT
-from shared.redis_server import free_port
 
 EUPOLNET = str(Path(sys.executable).with_name("eupolnet"))
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

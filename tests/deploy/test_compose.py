@@ -11,8 +11,8 @@ import tomllib
 import pytest
 import yaml
 
+from ops.processes import NAMES
 from shared.config import ROOT
-from shared.processes import NAMES
 
 DEPLOY = ROOT / "deploy"
 APP_SERVICES = {*NAMES, "migrate"}

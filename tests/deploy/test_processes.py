@@ -20,11 +20,11 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from ops.devserver import processes as make_run_processes
+from ops.redis_server import free_port
+from ops.testing import postgres_url
 from shared import processes
 from shared.config import load_settings
-from shared.devserver import processes as make_run_processes
-from shared.redis_server import free_port
-from shared.testing import postgres_url
 from tests.conftest import event_payload, person
 
 EUPOLNET = str(Path(sys.executable).with_name("eupolnet"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from shared.redis_server import free_port
+from ops.redis_server import free_port
 
 BIN = Path(sys.executable).parent
 

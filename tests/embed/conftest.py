@@ -10,8 +10,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import requests
 
-from shared.redis_server import free_port
-from shared.testing import ServiceProcess
+from ops.redis_server import free_port
+from ops.testing import ServiceProcess
 from tests.conftest import event_payload
 from tests.embed.helpers import CHROMIUM, require
 

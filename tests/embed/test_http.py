@@ -6,7 +6,7 @@ import dataclasses
 
 import requests
 
-from shared.redis_server import free_port
+from ops.redis_server import free_port
 from tests.conftest import event_payload, person
 
 FORM = "/api/v1/events/police-academy-lisbon/form"

@@ -25,12 +25,12 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from werkzeug.serving import make_server
 
+from ops.redis_server import free_port
 from services.notify.scheduler import queue_due
 from shared.broker import make_broker
 from shared.config import load_settings
 from shared.contracts import CONTRACTS
 from shared.outbox import run_relay
-from shared.redis_server import free_port
 
 @pytest.fixture(autouse=True)
 def _clean(request: pytest.FixtureRequest) -> None:

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
+from ops.testing import postgres_url
 from services.notify.operations import CLAIM_LEASE
-from shared.testing import postgres_url
 from tests.notify.conftest import deliveries, drained, enqueue, registration_envelope, wait_for
 
 BATCH = 8

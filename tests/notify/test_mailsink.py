@@ -9,10 +9,10 @@ import subprocess
 import sys
 from email import policy
 
+from ops.devserver import MAIL_DIR, processes
+from ops.redis_server import free_port, port_is_open
 from services.notify.smtp import SmtpSettings, deliver
 from shared.config import load_settings
-from shared.devserver import MAIL_DIR, processes
-from shared.redis_server import free_port, port_is_open
 from tests.notify.conftest import registration_envelope, wait_for
 
 
@@ -21,7 +21,7 @@ def test_each_email_is_written_to_a_file_a_person_can_open(tmp_path):
 
     port = free_port()
     sink = subprocess.Popen(
-        [sys.executable, "-m", "services.notify.mailsink", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "ops.mailsink", "--host", "127.0.0.1", "--port", str(port),
          "--directory", str(tmp_path / "mail")],
         stdout=subprocess.PIPE, text=True,
     )

@@ -22,8 +22,8 @@ import dramatiq
 import pytest
 import sqlalchemy as sa
 
+from ops.redis_server import RedisServer
 from shared.broker import make_broker
-from shared.redis_server import RedisServer
 from tests.notify.conftest import WorkerProcess, deliveries, enqueue, registration_envelope, wait_for
 
 PEOPLE = 20

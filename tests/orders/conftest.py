@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from shared.testing import ServiceProcess, test_settings
+from ops.testing import ServiceProcess, test_settings
 
 
 @pytest.fixture(autouse=True)

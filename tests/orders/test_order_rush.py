@@ -14,9 +14,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from ops.testing import ServiceProcess
 from services.orders.operations import next_document_number, take_free_copies
 from shared.db import db
-from shared.testing import ServiceProcess
 from tests.orders.conftest import order_payload, publication_payload
 
 

@@ -8,9 +8,9 @@ import time
 import redis
 import sqlalchemy as sa
 
+from ops.redis_server import RedisServer
 from shared.broker import make_broker
 from shared.outbox import run_relay
-from shared.redis_server import RedisServer
 from tests.conftest import person
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(CLASSIC_TESTS))
 
 from plone_instance import PloneInstance, ensure_venv  # noqa: E402
 
-from shared.redis_server import free_port  # noqa: E402
+from ops.redis_server import free_port  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("eupolnet_plone_browser_fixtures", CLASSIC_TESTS / "conftest.py")
 classic = importlib.util.module_from_spec(_spec)

@@ -1,5 +1,6 @@
 from alembic import context
 
+import services.orders.models  # noqa: F401  (the tables this history manages)
 from services.orders.seed import seed_after_migrations
 from shared.migrations import run_env
 

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from plone_instance import PloneInstance, ensure_venv  # this folder is on sys.path (pytest's rootdir conftest)
+from ops.redis_server import RedisServer, free_port
+from ops.testing import ServiceProcess, TestDatabases, test_environment
 from shared.auth import StaffAccount, issue_token
-from shared.redis_server import RedisServer, free_port
-from shared.testing import ServiceProcess, TestDatabases, test_environment
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

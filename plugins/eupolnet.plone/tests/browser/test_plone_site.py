@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import expect
 from plone_instance import REPO
 
-from shared.redis_server import free_port
+from ops.redis_server import free_port
 
 EVENT = '[data-eupolnet-event="police-academy-lisbon"]'
 PUBLICATION = '[data-eupolnet-publication="safer-cities-guide"]'

@@ -14,9 +14,10 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
+from ops.databases import migrated_services
+from ops.redis_server import free_port
 from shared.config import Settings, load_settings
-from shared.migrations import migrated_services, upgrade
-from shared.redis_server import free_port
+from shared.migrations import upgrade
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

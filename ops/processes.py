@@ -1,6 +1,6 @@
 """The one list of EU-POLNET's long-running processes.
 
-`make run` (shared.devserver) starts them all; in production each host, container or
+`make run` (ops.devserver) starts them all; in production each host, container or
 Procfile line runs one of them with `eupolnet process NAME`, which replaces itself with the
 command below. What differs between a laptop and production is configuration only
 (BIND_HOST, WEB_CONCURRENCY, WORKER_PROCESSES, WORKER_THREADS; see .env.example).
@@ -29,14 +29,14 @@ def command(name: str, settings: Settings) -> list[str]:
     """The command line of process `name` (one of NAMES)."""
     if name in SERVICES:
         return [
-            _bin("gunicorn"), "--config", "python:shared.gunicorn_conf",
+            _bin("gunicorn"), "--config", "python:ops.gunicorn_conf",
             "--bind", f"{settings.bind_host}:{settings.ports[name]}", "--workers", str(settings.web_concurrency),
             f"services.{name}:create_app()",
         ]
     if name == "relay":
         return [_bin("eupolnet"), "relay"]
     if name == "worker":
-        # One process per core and 16 threads (MEASURED.md); shared.worker sets the queue prefetch.
+        # One process per core and 16 threads (bench/email_bench.py); shared.worker sets the queue prefetch.
         return [
             _bin("dramatiq"), "--processes", str(settings.worker_processes), "--threads", str(settings.worker_threads),
             "shared.worker", *WORKER_MODULES,

@@ -8,8 +8,8 @@ import threading
 import click
 import sqlalchemy as sa
 
+from ops.processes import NAMES as PROCESS_NAMES
 from shared.config import SERVICES, load_settings
-from shared.processes import NAMES as PROCESS_NAMES
 
 
 @click.group()
@@ -25,7 +25,7 @@ def main() -> None:
 @click.option("--wait", default=0.0, show_default=True, help="Seconds to keep retrying while a database cannot be reached.")
 def migrate(services: tuple[str, ...], wait: float) -> None:
     """Bring the databases of SERVICES (default: all) to the latest schema."""
-    from shared.migrations import migrated_services, upgrade_when_reachable
+    from ops.databases import migrated_services, upgrade_when_reachable
 
     settings = load_settings()
     for service in services or migrated_services():
@@ -36,8 +36,8 @@ def migrate(services: tuple[str, ...], wait: float) -> None:
 @main.command()
 @click.argument("name", type=click.Choice(PROCESS_NAMES))
 def process(name: str) -> None:
-    """Become process NAME of the production process list (shared/processes.py)."""
-    from shared.processes import command
+    """Become process NAME of the production process list (ops/processes.py)."""
+    from ops.processes import command
 
     argv = command(name, load_settings())
     os.execv(argv[0], argv)
@@ -50,7 +50,7 @@ def ready(services: tuple[str, ...]) -> None:
     the broker answers (the relay's, workers' and retention job's healthcheck)."""
     import redis
 
-    from shared.migrations import databases_ready, migrated_services
+    from ops.databases import databases_ready, migrated_services
 
     settings = load_settings()
     checks = databases_ready({service: settings.database_url(service) for service in services or migrated_services()})
@@ -197,6 +197,6 @@ def _anonymise() -> None:
 @main.command()
 def run() -> None:
     """Start the whole system for development (what `make run` does)."""
-    from shared.devserver import run_all
+    from ops.devserver import run_all
 
     run_all(load_settings())

@@ -4,7 +4,7 @@
 each email lands in `var/mail/` as `<time>-<number>-<subject>.eml`, which any mail client
 (or a text editor) opens, and a line naming it is printed. Nothing is ever relayed onwards.
 
-    python -m services.notify.mailsink --port 8025 --directory var/mail
+    python -m ops.mailsink --port 8025 --directory var/mail
 """
 from __future__ import annotations
 

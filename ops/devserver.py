@@ -13,11 +13,12 @@ import subprocess
 import sys
 import time
 
-import shared.processes
+import ops.processes
+from ops.databases import migrated_services
+from ops.redis_server import RedisServer, port_is_open
 from shared.auth import save_staff_account
 from shared.config import VAR_DIR, Settings
-from shared.migrations import migrated_services, upgrade
-from shared.redis_server import RedisServer, port_is_open
+from shared.migrations import upgrade
 
 #: the admin account `make run` keeps in development (never in production)
 DEVELOPMENT_LOGIN = ("admin@efus.eu", "eupolnet-dev")
@@ -34,12 +35,12 @@ def uses_mail_sink(settings: Settings) -> bool:
 
 
 def processes(settings: Settings) -> dict[str, list[str]]:
-    """The commands to run, by name: the production process list (shared.processes), plus
+    """The commands to run, by name: the production process list (ops.processes), plus
     the development mail sink when no SMTP server is configured."""
-    commands = shared.processes.commands(settings)
+    commands = ops.processes.commands(settings)
     if uses_mail_sink(settings):
         commands["mailsink"] = [
-            sys.executable, "-m", "services.notify.mailsink", "--host", settings.smtp_host,
+            sys.executable, "-m", "ops.mailsink", "--host", settings.smtp_host,
             "--port", str(settings.smtp_port), "--directory", str(MAIL_DIR),
         ]
     return commands

@@ -1,5 +1,5 @@
-"""gunicorn settings of the three services: `gunicorn --config python:shared.gunicorn_conf`
-(see shared.processes). Bind address and worker count are given on the command line."""
+"""gunicorn settings of the three services: `gunicorn --config python:ops.gunicorn_conf`
+(see ops.processes). Bind address and worker count are given on the command line."""
 import os
 import shutil
 import tempfile

@@ -20,10 +20,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from ops import processes
 from ops.devserver import processes as make_run_processes
 from ops.redis_server import free_port
 from ops.testing import postgres_url
-from shared import processes
 from shared.config import load_settings
 from tests.conftest import event_payload, person
 

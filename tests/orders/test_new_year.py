@@ -8,7 +8,7 @@ import facturx
 import pytest
 import time_machine
 
-from shared import testing
+from ops import testing
 from tests.orders.conftest import order_payload
 
 UTC = dt.timezone.utc

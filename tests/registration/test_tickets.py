@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 import sqlalchemy as sa
 
+from ops.testing import ServiceProcess
 from shared.db import db
 from shared.outbox import OutboxMessage
-from shared.testing import ServiceProcess
 from tests.conftest import event_payload, person
 
 EVENT = "/api/v1/events/police-academy-lisbon"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from shared.migrations import migrated_services
+from ops.databases import migrated_services
 from tests.conftest import person
 
 

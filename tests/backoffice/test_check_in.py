@@ -17,6 +17,7 @@ from tests.backoffice.test_browser import axe_violations, shoot
 from tests.conftest import event_payload, person
 from tests.embed.conftest import CHROMIUM_ARGS
 from tests.embed.helpers import CHROMIUM, ROOT, require
+from tests.embed.test_integration import WATCH_CSP
 
 EVENT = "/api/v1/events/police-academy-lisbon"
 WIDTH, HEIGHT = 640, 480
@@ -83,6 +84,7 @@ def status_of(databases, email: str) -> str:
 def test_the_door_scans_searches_and_keeps_going_offline(phone, services, databases, staff_account):
     context, page, codes = phone
     url = services.registration.url
+    page.add_init_script(WATCH_CSP)
     page.goto(f"{url}/staff/events/police-academy-lisbon/check-in")
     page.get_by_label("Adresse électronique").fill(staff_account("events"))
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -134,6 +136,7 @@ def test_the_door_scans_searches_and_keeps_going_offline(phone, services, databa
     expect(page.locator("#network")).to_be_hidden()
     expect(page.locator("#counts")).to_have_text("Arrivées enregistrées\u00a0: 3 sur 3")
     assert status_of(databases, "ana2@example.org") == "attended" and status_of(databases, "ana4@example.org") == "waitlisted"
+    assert page.evaluate("window.violations") == [], "the page keeps to its Content-Security-Policy"
 
 
 def _wait_for(condition, seconds: float = 15) -> None:

@@ -6,7 +6,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.registration import certificates, exports, operations, privacy, staff, tickets
+from services.registration import badges, certificates, exports, operations, privacy, staff, tickets
 from services.registration.embed import closed_text, when_text
 from services.registration.forms import form_description
 from services.registration.members import find_member
@@ -286,6 +286,14 @@ def check_in_at_door(data: dict, slug: str):
         return tickets.refusal_response(refusal)
     db.session.commit()
     return tickets.attendee(registration)
+
+
+@blp.route("/events/<slug>/badges.pdf")
+@staff_required("events")
+@blp.response(200, {"format": "binary", "type": "string"}, content_type="application/pdf",
+              description="A4 sheets of eight name badges, everyone seated, each in its holder's language")
+def event_badges(slug: str):
+    return badges.badges_response(operations.get_event(slug, published_only=False))
 
 
 @blp.route("/events/<slug>/check-in-list")

@@ -11,6 +11,7 @@ from ops.testing import ServiceProcess
 from shared.db import db
 from shared.outbox import OutboxMessage
 from tests.conftest import event_payload, person
+from tests.embed.helpers import ROOT
 
 EVENT = "/api/v1/events/police-academy-lisbon"
 
@@ -122,3 +123,26 @@ def test_two_phones_scanning_the_same_tickets_at_once_check_each_person_in_once(
         rows = db.session.execute(sa.text("SELECT status, count(*) FROM registration GROUP BY status")).all()
         audit = db.session.execute(sa.text("SELECT count(*) FROM audit_entry WHERE action = 'registration.check-in'")).scalar()
     assert rows == [("attended", 30)] and audit == 30
+
+
+def test_name_badges_for_everyone_seated_each_in_their_language(client, make_event, auth):
+    import io
+
+    import pypdf
+
+    make_event(capacity=9, title={"en": "Police academy in Lisbon", "fr": "Académie de police à Lisbonne", "de": "Polizeiakademie in Lissabon"})
+    languages = ["fr", "de", "en", "pt", "es", "it", "fr", "de", "en", "fr"]
+    for number, language in enumerate(languages, start=1):
+        client.post(f"{EVENT}/registrations", json=person(number, language=language, last_name=f"Name{number:02d}"))
+    response = client.get(f"{EVENT}/badges.pdf", headers=auth)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = pypdf.PdfReader(io.BytesIO(response.data))
+    assert len(pdf.pages) == 2, "nine seated people: eight badges a sheet"
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    for word in ("Académie de police à Lisbonne", "Polizeiakademie in Lissabon", "Police academy in Lisbon", "PARTICIPANT", "TEILNEHMER/IN",
+                 "PARTECIPANTE", "PARTICIPANTE", "NAME01", "NAME09"):
+        assert word in text, word
+    assert "NAME10" not in text, "the waitlisted person gets no badge"
+    assert client.get(f"{EVENT}/badges.pdf").status_code == 401
+    (ROOT / "var").mkdir(exist_ok=True)
+    (ROOT / "var" / "badges.pdf").write_bytes(response.data)

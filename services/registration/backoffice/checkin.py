@@ -1,5 +1,6 @@
-"""The check-in page at the door, made for a phone: scan tickets with the camera, or search
-by name; it keeps working offline (services/registration/static/checkin.js).
+"""At the door: the check-in page, made for a phone (scan tickets with the camera, or search
+by name; it keeps working offline: services/registration/static/checkin.js), and the name
+badges to print beforehand.
 
 The page asks for the list of everyone the door may meet when it opens (and again every
 minute while online), and posts each check-in here; the rule and its refusals are those of
@@ -12,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from services.registration import operations, staff, tickets
+from services.registration.badges import badges_response
 from services.registration.backoffice import bp, role_required
 from services.registration.backoffice.i18n import gettext as _, language, refusal
 from services.registration.schemas import CheckInIn
@@ -35,6 +37,12 @@ def check_in_page(slug: str) -> ResponseReturnValue:
         "backoffice/checkin.html", event=event, texts=texts,
         config={"list": url_for("backoffice.check_in_list", slug=slug), "post": url_for("backoffice.check_in", slug=slug), "event": slug},
     )
+
+
+@bp.get("/events/<slug>/badges.pdf")
+@role_required("events")
+def badges(slug: str) -> ResponseReturnValue:
+    return badges_response(operations.get_event(slug, published_only=False))
 
 
 @bp.get("/events/<slug>/check-in/list")

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 import requests
 import sqlalchemy as sa
 from flask import current_app, g, request
+from flask_smorest import Blueprint as SmorestBlueprint
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -239,17 +240,24 @@ def _ask_accounts(token: str) -> Staff:
     return staff
 
 
-def staff_required(role: str) -> Callable:
-    """Decorate a view that needs a staff member with `role` (admins always pass)."""
+#: the OpenAPI name of the staff bearer token (shared.web declares the scheme)
+SECURITY_SCHEME = "staffToken"
+
+
+def staff_required(role: str | None = None) -> Callable:
+    """Decorate a view that needs a staff member with `role` (admins always pass), or any
+    staff member when `role` is None (the view decides what each one sees). The OpenAPI
+    document gets the bearer token and the 401 (and, with a role, the 403) it answers."""
+    responses = {"401": "UNAUTHORIZED"} if role is None else {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             staff = current_staff()
-            if not staff.may(role):
+            if role is not None and not staff.may(role):
                 raise ApiError(problem("role_required", "This needs the '%(role)s' role.", role=role), status=403)
             return view(*args, **kwargs)
 
-        return wrapper
+        return SmorestBlueprint.doc(security=[{SECURITY_SCHEME: []}], responses=responses)(wrapper)
 
     return decorator

@@ -227,7 +227,9 @@ def handle_http_exception(error: HTTPException) -> ResponseReturnValue:
     errors = _webargs_errors(data) if data else {}
     message = data.get("message") or (INVALID_FIELDS if error.code == 422 else (error.description or error.name))
     response = error_response(error.code or 500, message, errors, code=_HTTP_CODES.get(error.code or 500, "error"))
-    for name, value in (data.get("headers") or {}).items():
+    # the exception's own headers (a 405's Allow, a 401's WWW-Authenticate), then webargs'
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    for name, value in [*headers, *(data.get("headers") or {}).items()]:
         response[0].headers[name] = value
     return response
 

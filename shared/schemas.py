@@ -5,9 +5,9 @@ import re
 from typing import Any, Mapping
 
 import pycountry
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load, validate
 
-from shared.errors import problem
+from shared.errors import ApiError, problem
 from shared.i18n import LANGUAGES
 
 #: URL-friendly identifiers of events and publications
@@ -63,6 +63,19 @@ class StrictSchema(Schema):
         errors = forbidden_text(data)
         if errors:
             raise ValidationError(errors)
+        return data
+
+
+class Changes:
+    """Mixin of every PATCH body's schema: a PATCH without a body, or with `{}`, would change
+    nothing, so it is a 400 naming `body` instead of a silent 200. (Loaded after the staff
+    check, so an anonymous caller still gets 401.)"""
+
+    @pre_load
+    def _refuse_no_change(self, data: Any, **kwargs: Any) -> Any:
+        if data is missing or data is None or data == {}:
+            raise ApiError(problem("nothing_to_change", "Nothing to change: send the fields to change as a JSON object."),
+                           {"body": [problem("nothing_to_change", "Name at least one field to change.")]})
         return data
 
 

@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import audit, i18n, observability
+from shared.auth import SECURITY_SCHEME
 from shared.config import Settings, load_settings
 from shared.db import db, engine_options, ping, retry_on_lock_conflict
 from shared.errors import INVALID_FIELDS, ErrorSchema, error_response, problem, register_error_handlers
@@ -68,6 +69,9 @@ def create_service_app(
     db.init_app(app)
     i18n.init_app(app)
     api = ServiceApi(app)
+    api.spec.components.security_scheme(SECURITY_SCHEME, {
+        "type": "http", "scheme": "bearer",
+        "description": "a staff token (`eupolnet staff token EMAIL`); it counts while its account has the rights"})
     for blueprint in (*blueprints, audit.blp):
         api.register_blueprint(blueprint)
     register_error_handlers(app)
@@ -142,6 +146,12 @@ def _require_json_body() -> ResponseReturnValue | None:
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'{nonce}; img-src 'self' data:; connect-src 'self'; "
                "form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}")
 View = TypeVar("View", bound=Callable)
+
+
+def file_download(content_type: str, description: str) -> Callable[[View], View]:
+    """Document a view whose 200 is a file of `content_type` (CSV, XLSX, PDF) in the OpenAPI document."""
+    return Blueprint.doc(responses={"200": {"description": description,
+                                            "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}})
 
 
 def embeddable(view: View) -> View:

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from services.notify import operations
 from services.notify.models import DELIVERY_STATUSES
 from shared import audit
-from shared.auth import current_staff
+from shared.auth import current_staff, staff_required
 from shared.db import db
 
 blp = Blueprint("notify", __name__, url_prefix="/api/v1", description="Email deliveries")
@@ -34,6 +34,7 @@ class DeliveryOut(Schema):
 
 
 @blp.route("/deliveries")
+@staff_required()
 @blp.arguments(DeliveryQuery, location="query")
 @blp.response(200, DeliveryOut(many=True))
 def list_deliveries(query: dict):
@@ -42,7 +43,9 @@ def list_deliveries(query: dict):
 
 
 @blp.route("/deliveries/<int:delivery_id>/resend", methods=["POST"])
+@staff_required()
 @blp.response(202, DeliveryOut)
+@blp.alt_response(403, description="the delivery belongs to another team (`role_required`)")
 def resend_delivery(delivery_id: int):
     """Queue a failed delivery again (409 for any other status)."""
     delivery = operations.resend(current_staff(), delivery_id)

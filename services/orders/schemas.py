@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from services.orders.models import CHANNELS, FREE_COPIES_PER_MEMBER, STATUSES, UNVERIFIED, VERIFIED
 from shared.errors import problem
 from shared.i18n import LANGUAGES, format_money, request_language
-from shared.schemas import HONEYPOT_FILLED, NOT_BLANK, SLUG, Email, Id, StrictSchema, country_code, one_line, titles
+from shared.schemas import HONEYPOT_FILLED, NOT_BLANK, SLUG, Changes, Email, Id, StrictSchema, country_code, one_line, titles
 
 #: more copies than this in one line is a typing error, not an order
 MAX_COPIES = 1000
@@ -23,7 +23,7 @@ class PublicationIn(StrictSchema):
     active = fields.Boolean(load_default=True)
 
 
-class PublicationPatch(PublicationIn):
+class PublicationPatch(Changes, PublicationIn):
     """Staff changes: any field of PublicationIn (load it with `partial=True`)."""
 
 

@@ -18,6 +18,7 @@ from shared import audit
 from shared.auth import current_staff, staff_required
 from shared.db import db
 from shared.errors import Forbidden, NotFound, problem
+from shared.web import file_download
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Publications, orders, invoices and credit notes")
 
@@ -153,6 +154,7 @@ def _pdf(document: BillingDocument) -> Response:
 
 @blp.route("/orders/<int:order_id>/invoice.pdf")
 @staff_required(ROLE)
+@file_download("application/pdf", "the invoice as issued (Factur-X PDF)")
 def order_invoice_pdf(order_id: int):
     invoice = operations.get_order(order_id).invoice
     if invoice is None:
@@ -185,11 +187,13 @@ def list_credit_notes(query: dict):
 
 @blp.route("/invoices/<number>.pdf")
 @staff_required(ROLE)
+@file_download("application/pdf", "the invoice as issued (Factur-X PDF)")
 def invoice_pdf(number: str):
     return _pdf(operations.get_document(Invoice, number))
 
 
 @blp.route("/credit-notes/<number>.pdf")
 @staff_required(ROLE)
+@file_download("application/pdf", "the credit note as issued (Factur-X PDF)")
 def credit_note_pdf(number: str):
     return _pdf(operations.get_document(CreditNote, number))

@@ -14,7 +14,7 @@ from services.registration.models import EVENT_KINDS, STATUSES, Event
 from shared.i18n import LANGUAGES
 from shared.db import db
 from shared.errors import problem
-from shared.schemas import HONEYPOT_FILLED, NOT_BLANK, SLUG, Email, StrictSchema, country_code, one_line, texts, titles
+from shared.schemas import HONEYPOT_FILLED, NOT_BLANK, SLUG, Changes, Email, StrictSchema, country_code, one_line, texts, titles
 
 TIMEZONES = frozenset(available_timezones())
 
@@ -52,7 +52,7 @@ class EventIn(StrictSchema):
     published = fields.Boolean()
 
 
-class EventPatch(EventIn):
+class EventPatch(Changes, EventIn):
     """Staff changes: any field of EventIn (loaded with `partial=True`)."""
 
 
@@ -137,7 +137,7 @@ class RegistrationIn(StrictSchema):
             raise ValidationError({**error.messages, **answer_error.messages}) from None
 
 
-class RegistrationPatch(StrictSchema):
+class RegistrationPatch(Changes, StrictSchema):
     first_name = fields.String(validate=NAME)
     last_name = fields.String(validate=NAME)
     organisation = fields.String(allow_none=True, validate=[validate.Length(max=200), one_line])
@@ -256,3 +256,70 @@ class AttendeeOut(Schema):
     organisation = fields.String(allow_none=True)
     status = fields.String()
     checked_in_at = fields.String(allow_none=True)
+
+
+class ChoiceOut(Schema):
+    value = fields.String()
+    label = fields.String()
+
+
+class FormFieldOut(Schema):
+    """One field of the form as the widget renders it."""
+
+    name = fields.String(metadata={"description": "the submission's key; `answers.<name>` for an event's own questions"})
+    type = fields.String(metadata={"description": "text, textarea, email, date, select, country, checkbox…"})
+    required = fields.Boolean()
+    label = fields.String(metadata={"description": "in the requested language"})
+    max_length = fields.Integer(allow_none=True)
+    choices = fields.List(fields.Nested(ChoiceOut), metadata={"description": "for select and country fields"})
+
+
+class FormOut(Schema):
+    """`GET /events/{slug}/form`: what the embedded widget needs to render the form."""
+
+    fields_ = fields.List(fields.Nested(FormFieldOut), data_key="fields", attribute="fields")
+    consent_version = fields.String()
+    submit_url = fields.String()
+    language = fields.String()
+    event = fields.Nested(EventOut)
+    when = fields.String(metadata={"description": "the event's dates in its time zone, in the requested language"})
+    closed_reason = fields.String(allow_none=True, metadata={"description": "why registration is not possible now; null when it is"})
+    closed_code = fields.String(allow_none=True)
+    full = fields.Boolean()
+
+
+class PersonalRegistrationOut(Schema):
+    event = fields.String()
+    event_title = fields.Dict(keys=fields.String(), values=fields.String())
+    status = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    organisation = fields.String(allow_none=True)
+    position = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    language = fields.String()
+    answers = fields.Dict()
+    consent_version = fields.String(allow_none=True)
+    consented_at = fields.String()
+    created_at = fields.String()
+    checked_in_at = fields.String(allow_none=True)
+
+
+class PersonalDataOut(Schema):
+    """Everything stored about a person (an access request's answer)."""
+
+    email = fields.String()
+    registrations = fields.List(fields.Nested(PersonalRegistrationOut))
+
+
+class ErasedOut(Schema):
+    anonymised = fields.Integer(metadata={"description": "registrations anonymised"})
+
+
+class StaffMeOut(Schema):
+    """The staff account behind the token, as it is now (what the other services ask)."""
+
+    id = fields.Integer()
+    email = fields.String()
+    role = fields.String()

@@ -12,14 +12,14 @@ from services.registration.forms import form_description
 from services.registration.members import find_member
 from services.registration.models import SEATED, WAITLISTED, Event, MemberOrganisation, Registration
 from services.registration.schemas import (
-    AttendeeOut, CheckInIn, EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormQuery, ImportQuery, LookupOut, LookupQuery,
-    MemberIn, MemberOut, MessageIn, RegistrationCreated, RegistrationIn, RegistrationListQuery, RegistrationOut,
-    RegistrationPatch, RegistrationStaffOut,
+    AttendeeOut, CheckInIn, ErasedOut, EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormOut, FormQuery, ImportQuery,
+    LookupOut, LookupQuery, MemberIn, MemberOut, MessageIn, PersonalDataOut, RegistrationCreated, RegistrationIn,
+    RegistrationListQuery, RegistrationOut, RegistrationPatch, RegistrationStaffOut, StaffMeOut,
 )
 from shared.auth import current_staff, staff_required
 from shared.db import db, utcnow
 from shared.errors import ApiError, NotFound, problem
-from shared.web import settings
+from shared.web import file_download, settings
 
 blp = Blueprint("registration", __name__, url_prefix="/api/v1", description="Events, registrations and members")
 
@@ -51,6 +51,7 @@ def get_event(slug: str):
 
 @blp.route("/events/<slug>/form")
 @blp.arguments(FormQuery, location="query")
+@blp.response(200, FormOut)
 def get_form(query: dict, slug: str):
     """The form description the embedded widget renders, in the requested language."""
     event = operations.get_event(slug)
@@ -60,7 +61,7 @@ def get_form(query: dict, slug: str):
         event, query["lang"], settings().consent_version, f"{settings().public_base_url}/api/v1/events/{slug}/registrations"
     )
     reason = operations.registration_closed_reason(event, now)
-    description["event"] = EventOut().dump(event)
+    description["event"] = event
     description["when"] = when_text(event, query["lang"])
     description["closed_reason"] = closed_text(event, query["lang"])
     description["closed_code"] = reason.code if reason else None
@@ -72,6 +73,8 @@ def get_form(query: dict, slug: str):
 @blp.route("/events/<slug>/registrations", methods=["POST"])
 @blp.arguments(RegistrationIn)
 @blp.response(201, RegistrationCreated)
+@blp.alt_response(200, schema=RegistrationCreated, success=True,
+                  description="the email was already registered for the event: its status, without `manage_url`")
 def create_registration(data: dict, slug: str):
     """Register. `201` when new; `200` with the status of the existing registration for a
     known email, but without its `manage_url`: only the person's own mailbox gets that link."""
@@ -110,6 +113,7 @@ def cancel_own_registration(token: str):
 
 
 @blp.route("/registrations/<token>/certificate.pdf")
+@file_download("application/pdf", "the certificate of attendance")
 def own_certificate(token: str):
     """The registrant's certificate of attendance (409 unless they were checked in)."""
     return certificates.certificate_response(operations.registration_for_token(token))
@@ -199,6 +203,7 @@ def send_certificates(slug: str):
 
 @blp.route("/certificates/<registration_id>.pdf")
 @staff_required("events")
+@file_download("application/pdf", "the certificate of attendance")
 def certificate_by_id(registration_id: str):
     """A certificate of attendance by registration id (what the notify service attaches)."""
     return certificates.certificate_response(operations.registration_by_public_id(registration_id, "registration_id"))
@@ -247,7 +252,8 @@ def _export(format_: str):
 
 for _format in exports.FORMATS:
     blp.route(f"/events/<slug>/registrations.{_format}")(
-        staff_required("events")(blp.arguments(RegistrationListQuery, location="query")(_export(_format)))
+        staff_required("events")(file_download(exports.FORMATS[_format][0], f"the participants as {_format.upper()}")(
+            blp.arguments(RegistrationListQuery, location="query")(_export(_format))))
     )
 
 
@@ -372,12 +378,14 @@ def import_members(query: dict):
 class PersonalData(MethodView):
     @staff_required("admin")
     @blp.arguments(LookupQuery, location="query")
+    @blp.response(200, PersonalDataOut)
     def get(self, query: dict):
         """Everything stored about a person (access request)."""
         return privacy.export_person(query["email"])
 
     @staff_required("admin")
     @blp.arguments(LookupQuery, location="query")
+    @blp.response(200, ErasedOut)
     def delete(self, query: dict):
         """Erase a person: their upcoming places are cancelled and every record anonymised."""
         count = staff.erase_person(query["email"])
@@ -386,6 +394,8 @@ class PersonalData(MethodView):
 
 
 @blp.route("/staff/me")
+@staff_required()
+@blp.response(200, StaffMeOut)
 def whoami():
     staff = current_staff()
     return {"id": staff.id, "email": staff.email, "role": staff.role}

@@ -134,11 +134,12 @@ def _revoke(email: str, deactivate: bool) -> None:
 @click.argument("services", nargs=-1, type=click.Choice(SERVICES))
 @click.option("--interval", default=0.2, show_default=True, help="Seconds between polls when idle.")
 def relay(services: tuple[str, ...], interval: float) -> None:
-    """Hand the outbox messages of SERVICES (default: all) to the broker, and queue what has
-    come due in their databases (a service's `scheduler.queue_due`), until stopped."""
+    """Hand the outbox messages of SERVICES (default: all) to the broker, queue what has
+    come due in their databases (a service's `scheduler.queue_due`) and hand the messages
+    of dead workers to the others (`DeadWorkerSweep`), until stopped."""
     import importlib.util
 
-    from shared.broker import make_broker
+    from shared.broker import RELAY_SOCKET_TIMEOUT, DeadWorkerSweep, make_broker
     from shared.outbox import run_relay
 
     settings = load_settings()
@@ -153,7 +154,9 @@ def relay(services: tuple[str, ...], interval: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo(f"outbox relay for {', '.join(engines)} -> {settings.redis_url}")
-    run_relay(engines, make_broker(settings.redis_url), stop, poll_interval=interval, due_work=due_work)
+    broker = make_broker(settings.redis_url, socket_timeout=RELAY_SOCKET_TIMEOUT)
+    DeadWorkerSweep(broker, stop).start()
+    run_relay(engines, broker, stop, poll_interval=interval, due_work=due_work)
 
 
 @main.command()

@@ -23,17 +23,11 @@ from dramatiq.middleware import CurrentMessage, Middleware
 from flask import Flask
 from flask.ctx import AppContext
 
-from shared.broker import setup_broker
+from shared.broker import QUEUE_PREFETCH, setup_broker
 from shared.config import ConfigurationError, Settings, load_settings
 from shared.db import db, engine_options
 from shared.observability import REQUEST_ID, configure_logging, new_request_id
 
-#: messages each worker process takes from a queue ahead of its threads. Dramatiq's default
-#: (twice the threads) starves the threads (bench/email_bench.py: ~1,700 against ~6,300 msg/s
-#: with 200); not much more than that, since a crashed process's prefetched messages wait for
-#: Dramatiq's heartbeat timeout before another worker gets them. `dramatiq_queue_prefetch`
-#: in the environment still wins.
-QUEUE_PREFETCH = 200
 #: seconds between two checks that a worker process's consumer threads are alive
 WATCHDOG_INTERVAL = 2.0
 #: queue name -> the service whose database and settings its actors use

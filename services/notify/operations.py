@@ -26,9 +26,10 @@ there, or a database that refuses that commit for longer than `_settle`'s retrie
 15 s), leaves the row queued and claimed although the email went out, and it is sent again
 when the copy comes back or the lease has run out. SMTP has no idempotency token that could
 close it; the Message-ID, derived from the key, stays the same, so mail clients can tell.
-(Also outside our hands: a worker frozen for longer than Dramatiq's heartbeat timeout is
-taken for dead and its messages handed out again while it may still be sending; an attempt
-that takes longer than `CLAIM_LEASE`, twenty times the SMTP timeout, is taken over.)
+(Also outside our hands: a worker frozen for longer than the heartbeat timeout (15 s,
+`shared.broker`) is taken for dead and its messages handed out again while it may still be
+sending; an attempt that takes longer than `CLAIM_LEASE`, twenty times the SMTP timeout,
+is taken over.)
 """
 from __future__ import annotations
 

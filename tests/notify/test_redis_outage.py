@@ -5,7 +5,7 @@ command, `eupolnet relay` (which also runs the notify scheduler), and an aiosmtp
 Twenty confirmations are refused with a 4xx until Redis goes away, so they wait for a
 retry; the event's reminder time falls inside the outage. Once Redis is back, without
 anyone restarting a worker, every confirmation and every reminder arrives exactly once,
-within a minute.
+within a minute. And the relay stops within seconds of SIGTERM while Redis is away.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ import pytest
 import sqlalchemy as sa
 
 from ops.redis_server import RedisServer
-from shared.broker import make_broker
+from shared.broker import SWEEP_INTERVAL, make_broker
+from shared.outbox import OutboxMessage
 from tests.notify.conftest import WorkerProcess, deliveries, enqueue, registration_envelope, wait_for
 
 PEOPLE = 20
@@ -31,6 +32,8 @@ PEOPLE = 20
 OUTAGE = 12.0
 #: what the issue asks for
 WITHIN = 60.0
+#: seconds the relay may take to exit after SIGTERM: its Redis calls time out after 2 s
+STOPS_WITHIN = 4.0
 
 
 class RelayProcess:
@@ -43,6 +46,9 @@ class RelayProcess:
                 [str(Path(sys.executable).with_name("eupolnet")), "relay", "notify", "--interval", "0.1"],
                 env={**os.environ, **environ}, stdout=output, stderr=subprocess.STDOUT,
             )
+
+    def started(self) -> bool:
+        return "outbox relay for" in self.log.read_text()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -101,8 +107,9 @@ def test_everything_sent_once_within_a_minute_of_redis_back(
             own_redis.process.wait(10)
         else:
             os.kill(own_redis.process.pid, signal.SIGSTOP)
-        mailbox.refuse.clear()
         time.sleep(OUTAGE)
+        # Refused until now: an attempt the worker had fetched before the fault fails too.
+        mailbox.refuse.clear()
         assert mailbox.messages == []
         if fault == "kill":
             own_redis.start()  # same port, same data directory
@@ -127,6 +134,33 @@ def test_everything_sent_once_within_a_minute_of_redis_back(
     finally:
         relay.stop()
         worker.stop()
+
+
+@pytest.mark.parametrize("fault", ["kill", "stop"])
+def test_the_relay_stops_within_seconds_of_sigterm_while_redis_is_away(fault, own_redis, notify_environ, notify_db, tmp_path):
+    """Every loop of the relay (outbox, scheduler, dead-worker sweep) notices SIGTERM while
+    its Redis calls fail (Redis killed) or hang (Redis stopped): it exits in seconds, not
+    after a series of socket timeouts."""
+    relay = RelayProcess({**notify_environ, "REDIS_URL": own_redis.url}, tmp_path / "relay.log")
+    try:
+        wait_for(relay.started)
+        os.kill(own_redis.process.pid, signal.SIGKILL if fault == "kill" else signal.SIGSTOP)
+        with notify_db.begin() as connection:  # a message for the relay, which it cannot hand over
+            envelope = registration_envelope(email="late@example.org")
+            connection.execute(sa.insert(OutboxMessage.__table__).values(
+                id="0" * 32, message_type=envelope["type"], idempotency_key=envelope["key"], envelope=envelope,
+                created_at=dt.datetime.now(dt.timezone.utc), attempts=0,
+            ))
+        time.sleep(SWEEP_INTERVAL + 1.5)  # the sweep's first run meets the fault too (a hang: still in it)
+        asked = time.monotonic()
+        relay.process.terminate()
+        relay.process.wait(15)
+        took = time.monotonic() - asked
+        print(f"{fault}: the relay exited {took:.1f} s after SIGTERM")
+        assert took < STOPS_WITHIN
+        assert "outbox relay: broker or database unavailable" in relay.log.read_text()
+    finally:
+        relay.stop()
 
 
 def received(mailbox) -> Counter:

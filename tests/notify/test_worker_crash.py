@@ -14,7 +14,9 @@ from collections import Counter
 
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 
-from tests.notify.conftest import deliveries, enqueue, registration_envelope, wait_for
+from shared.broker import make_broker
+from tests.notify.conftest import WorkerProcess, deliveries, enqueue, registration_envelope, wait_for
+from tests.notify.test_redis_outage import RelayProcess
 
 BATCH = 30
 ACCEPTED_BEFORE_CRASH = 10
@@ -55,3 +57,36 @@ def test_killed_worker_loses_no_email_and_sends_none_twice(broker, mailbox, star
     received = Counter(recipient for recipients, _ in mailbox.received for recipient in recipients)
     assert received == Counter(addresses)
     assert {row["status"] for row in deliveries(notify_db)} == {"sent"}
+
+
+def test_the_relay_hands_a_killed_workers_messages_to_another_worker(
+    mailbox, notify_environ, notify_db, redis_server, tmp_path,
+):
+    """No restart, no janitor of the test's own: `eupolnet relay` sweeps for dead workers.
+
+    Both workers hold prefetched messages when one is killed; the other sends them once the
+    dead one has been silent for the heartbeat timeout (3 s here, for a short test)."""
+    environ = {**notify_environ, "dramatiq_heartbeat_timeout": "3000", "dramatiq_queue_prefetch": "8"}
+    mailbox.hold_after(0)
+    doomed = WorkerProcess(environ, tmp_path / "doomed.log", threads=4).start()
+    survivor = WorkerProcess(environ, tmp_path / "survivor.log", threads=4).start()
+    relay = RelayProcess(environ, tmp_path / "relay.log")
+    broker = make_broker(redis_server.url)
+    addresses = [f"member{n:02d}@example.org" for n in range(BATCH)]
+    try:
+        for address in addresses:
+            enqueue(broker, registration_envelope(email=address))
+        wait_for(lambda: mailbox.held == 8)  # four threads of each worker mid-DATA, the rest prefetched
+        doomed.kill()
+        wait_for(lambda: mailbox.held == 4)
+        mailbox.release()
+        killed = time.monotonic()
+        wait_for(lambda: len(deliveries(notify_db, status="sent")) == BATCH, timeout=30)
+        print(f"all {BATCH} sent {time.monotonic() - killed:.1f} s after the kill")
+        received = Counter(recipient for recipients, _ in mailbox.received for recipient in recipients)
+        assert received == Counter(addresses)
+    finally:
+        broker.close()
+        relay.stop()
+        survivor.stop()
+        doomed.stop()

@@ -19,6 +19,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,7 +69,10 @@ def _paragraphs(text: str) -> Markup:
 
 
 #: the templates in each language: TEMPLATES(lang).get_template(...)
-TEMPLATES = JinjaLanguages(FileSystemLoader(Path(__file__).with_name("templates")), trim_blocks=True, lstrip_blocks=True)
+#: compiled once per worker process, never checked for changes on disk (a deploy restarts the workers)
+TEMPLATES = JinjaLanguages(
+    FileSystemLoader(Path(__file__).with_name("templates")), trim_blocks=True, lstrip_blocks=True, auto_reload=False,
+)
 TEMPLATES.filters["paragraphs"] = _paragraphs
 
 
@@ -269,29 +273,54 @@ def _calendar(
     PUBLISH, not REQUEST: the registration already is the answer, and REQUEST would make
     calendar clients offer Accept/Decline replies addressed to our no-reply sender. A
     cancellation sends CANCEL with the same UID, so clients that added the event remove it.
+
+    What is the same for every registrant of an event revision (its dates, place, title, the
+    organiser, the time zone's rules) is built once (`_calendar_frame`); each email adds its
+    own lines: the registration's UID, the version stamp, the description (with the
+    registrant's links) and the status.
     """
     method = "CANCEL" if kind == "registration.cancelled" else "PUBLISH"
     event = context["event"]
-    vevent = Event()
-    vevent.add("uid", f"registration-{context['registration_id']}@{organiser.domain}")
-    vevent.add("dtstamp", occurred_at.astimezone(timezone.utc))
-    vevent.add("sequence", int((occurred_at - _SEQUENCE_EPOCH).total_seconds()))
-    vevent.add("dtstart", event["starts_at"])
-    vevent.add("dtend", event["ends_at"])
-    vevent.add("summary", event["title"])
-    vevent.add("description", description)
-    if event["venue"] or event["join_url"]:
-        vevent.add("location", event["venue"] or event["join_url"])
-    if event["join_url"]:
-        vevent.add("url", event["join_url"])
-    organizer = vCalAddress(f"mailto:{organiser.addr_spec}")
-    if organiser.display_name:
-        organizer.params["cn"] = organiser.display_name
-    vevent.add("organizer", organizer)
+    head, tail = _calendar_frame(
+        method, str(event["starts_at"].tzinfo), event["starts_at"], event["ends_at"], event["title"],
+        event["venue"], event["join_url"], organiser.addr_spec, organiser.display_name,
+    )
+    own = Event()
+    own.add("uid", f"registration-{context['registration_id']}@{organiser.domain}")
+    own.add("dtstamp", occurred_at.astimezone(timezone.utc))
+    own.add("sequence", int((occurred_at - _SEQUENCE_EPOCH).total_seconds()))
+    own.add("description", description)
     if method == "CANCEL":
-        vevent.add("status", "CANCELLED")
+        own.add("status", "CANCELLED")
     else:
-        vevent.add("status", "CONFIRMED" if context["status"] == "confirmed" else "TENTATIVE")
+        own.add("status", "CONFIRMED" if context["status"] == "confirmed" else "TENTATIVE")
+    lines = own.to_ical().removeprefix(_BEGIN_VEVENT).removesuffix(_END_VEVENT)
+    return head + lines + tail, method
+
+
+_BEGIN_VEVENT, _END_VEVENT = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
+
+
+@lru_cache(maxsize=256)
+def _calendar_frame(
+    method: str, zone: str, starts_at: datetime, ends_at: datetime, title: str, venue: str | None,
+    join_url: str | None, organiser: str, organiser_name: str,
+) -> tuple[bytes, bytes]:
+    """The calendar of one event revision, split where each email's own VEVENT lines go.
+
+    `zone` is in the key as datetimes in two zones compare (and hash) equal at one instant."""
+    vevent = Event()
+    vevent.add("dtstart", starts_at)
+    vevent.add("dtend", ends_at)
+    vevent.add("summary", title)
+    if venue or join_url:
+        vevent.add("location", venue or join_url)
+    if join_url:
+        vevent.add("url", join_url)
+    organizer = vCalAddress(f"mailto:{organiser}")
+    if organiser_name:
+        organizer.params["cn"] = organiser_name
+    vevent.add("organizer", organizer)
 
     calendar = Calendar()
     calendar.add("prodid", "-//Efus//EU-POLNET notify//EN")
@@ -300,7 +329,7 @@ def _calendar(
     calendar.add_component(vevent)
     # A VTIMEZONE covering a year either side keeps the file small yet correct.
     calendar.add_missing_timezones(
-        first_date=event["starts_at"].date() - timedelta(days=366),
-        last_date=event["ends_at"].date() + timedelta(days=366),
+        first_date=starts_at.date() - timedelta(days=366), last_date=ends_at.date() + timedelta(days=366),
     )
-    return calendar.to_ical(), method
+    head, end, tail = calendar.to_ical().partition(_END_VEVENT)
+    return head, end + tail

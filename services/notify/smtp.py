@@ -1,12 +1,28 @@
-"""Hand a composed email to the SMTP server, and say whether a failure is worth retrying."""
+"""Hand a composed email to the SMTP server, and say whether a failure is worth retrying.
+
+Each worker thread keeps one SMTP connection open and sends its emails over it, one after
+another (connecting, greeting, TLS and login cost more than an email: issue 17). A
+connection that the server closed meanwhile (its idle timeout, a restart) is found out at
+the first command of the next email, before any of it was sent: that email goes again
+over a new connection at once. Once DATA has begun nothing is sent again here, since the
+server may have accepted the email; that attempt fails as temporary and the delivery log
+decides (`operations.deliver`), as before. After any error the connection is dropped.
+"""
 
 import smtplib
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Literal
 
 TlsMode = Literal["none", "starttls", "ssl"]  # the values of SMTP_TLS
+
+#: seconds a kept connection may have been idle and still be used; an older one is closed
+#: and a new one opened (servers close idle connections after about 5 minutes, RFC 5321
+#: 4.5.3.2.7, and some far sooner)
+IDLE_REUSE = 30.0
 
 
 @dataclass(frozen=True)
@@ -39,31 +55,92 @@ class PermanentDeliveryError(DeliveryError):
     """Retrying will not help: a 5xx reply (unknown recipient, rejected message, bad login)."""
 
 
+class _Stale(Exception):
+    """A kept connection failed before DATA: the server has nothing of this email."""
+
+
+class _Connection:
+    """One open SMTP session, and whether the current email's DATA has begun on it."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        if settings.tls == "ssl":
+            self.smtp = _SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                  context=ssl.create_default_context())
+        else:
+            self.smtp = _SMTP(settings.host, settings.port, timeout=settings.timeout)
+        try:
+            if settings.tls == "starttls":
+                self.smtp.starttls(context=ssl.create_default_context())
+            if settings.user:
+                self.smtp.login(settings.user, settings.password or "")
+        except BaseException:
+            self.close()
+            raise
+        self.used_at = time.monotonic()
+        self.sent = 0
+
+    def send(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        self.smtp.data_begun = False
+        try:
+            refused = self.smtp.send_message(message)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused, OSError) as exc:
+            # On a connection used before, a failure before DATA (a closed connection, or
+            # 421 "closing" in answer to MAIL) means it went stale while kept.
+            closing = not isinstance(exc, smtplib.SMTPSenderRefused) or exc.smtp_code == 421
+            if self.sent and closing and not self.smtp.data_begun:
+                raise _Stale() from exc
+            raise
+        self.used_at = time.monotonic()
+        self.sent += 1
+        return refused
+
+    def close(self) -> None:
+        """Drop the connection without QUIT: nothing waits on a goodbye (the server ends
+        the session when the socket closes), so an accepted email never waits on one."""
+        self.smtp.close()
+
+
+class _DataMarker:
+    """Notes when DATA begins: from then on the server may have accepted the email."""
+
+    data_begun = False
+
+    def data(self, msg):  # noqa: ANN001, ANN201 (smtplib's signature)
+        self.data_begun = True
+        return super().data(msg)
+
+
+class _SMTP(_DataMarker, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_DataMarker, smtplib.SMTP_SSL):
+    pass
+
+
+#: this thread's open connection, if any
+_kept = threading.local()
+
+
 def deliver(message: EmailMessage, settings: SmtpSettings) -> None:
-    """Send ``message`` to the recipients named in its headers, over a fresh connection.
+    """Send ``message`` to the recipients named in its headers, over this thread's open
+    connection (a new one if it has none, for other settings, or one idle too long).
 
     Returns once the server accepted it for every recipient. Raises TemporaryDeliveryError
     or PermanentDeliveryError otherwise.
     """
     try:
-        if settings.tls == "ssl":
-            connection = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
-            )
-        else:
-            connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         try:
-            if settings.tls == "starttls":
-                connection.starttls(context=ssl.create_default_context())
-            if settings.user:
-                connection.login(settings.user, settings.password or "")
-            refused = connection.send_message(message)
-        finally:
-            _quit(connection)
+            refused = _send(message, settings)
+        except _Stale:
+            refused = _send(message, settings)
     except smtplib.SMTPRecipientsRefused as exc:
         raise _refusal(exc.recipients) from exc
     except smtplib.SMTPResponseException as exc:  # sender refused, data, login and greeting errors
         raise _by_code(exc.smtp_code, exc.smtp_error) from exc
+    except smtplib.SMTPServerDisconnected as exc:  # closed on us before it answered
+        raise TemporaryDeliveryError(str(exc) or type(exc).__name__) from exc
     except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, no SMTPUTF8 for a non-ASCII address...
         raise PermanentDeliveryError(str(exc)) from exc
     except OSError as exc:  # refused, reset, timed out, TLS handshake, dropped connection
@@ -74,12 +151,26 @@ def deliver(message: EmailMessage, settings: SmtpSettings) -> None:
         ))
 
 
-def _quit(connection: smtplib.SMTP) -> None:
-    """Say goodbye, but never let a failing QUIT turn an accepted message into an error."""
-    try:
-        connection.quit()
-    except OSError:
+def _send(message: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[int, bytes]]:
+    """One try on this thread's connection; after any error it is dropped (a _Stale one
+    too, so the next try connects anew)."""
+    connection: _Connection | None = getattr(_kept, "connection", None)
+    if connection is not None and (
+        connection.settings != settings or time.monotonic() - connection.used_at > IDLE_REUSE
+    ):
+        _kept.connection = None
         connection.close()
+        connection = None
+    if connection is None:
+        connection = _Connection(settings)
+    try:
+        refused = connection.send(message)
+    except BaseException:
+        _kept.connection = None
+        connection.close()
+        raise
+    _kept.connection = connection
+    return refused
 
 
 def _by_code(code: int, reply: bytes | str) -> DeliveryError:

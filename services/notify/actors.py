@@ -1,6 +1,7 @@
-"""Dramatiq actors of the notify service: one per message contract, plus the two the
-relay's scheduler queues (`services.notify.scheduler`): another attempt at a delivery, and
-a reminder run.
+"""Dramatiq actors of the notify service: one per message contract (each also notes the
+webhook posts its message makes: `webhooks.fan_out`), plus the three the relay's scheduler
+queues (`services.notify.scheduler`): another attempt at a delivery, a webhook post, and a
+reminder run.
 
 Load them through the worker entry module, which sets the broker first and runs each
 message in the notify app context: `dramatiq shared.worker services.notify.actors`.
@@ -19,8 +20,8 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from services.notify import operations, reminders
-from services.notify.scheduler import ATTEMPT_ACTOR, QUEUE, REMINDERS_ACTOR
+from services.notify import operations, reminders, webhooks
+from services.notify.scheduler import ATTEMPT_ACTOR, QUEUE, REMINDERS_ACTOR, WEBHOOK_ACTOR
 from shared.contracts import CONTRACTS, Contract
 from shared.db import db
 
@@ -41,6 +42,12 @@ def _claimant() -> str:
 def attempt_delivery(delivery_id: int, queued_at: str) -> None:
     """The scheduler found a delivery due (a retry, a resend, or a claim whose lease ran out)."""
     operations.attempt(delivery_id, dt.datetime.fromisoformat(queued_at), _claimant())
+
+
+@dramatiq.actor(actor_name=WEBHOOK_ACTOR, queue_name=QUEUE, **RETRIES)
+def attempt_webhook(delivery_id: int, queued_at: str) -> None:
+    """The scheduler found a webhook post due (the first, a retry or a resend)."""
+    webhooks.attempt(delivery_id, dt.datetime.fromisoformat(queued_at))
 
 
 @dramatiq.actor(actor_name=REMINDERS_ACTOR, queue_name=QUEUE, **RETRIES)
@@ -71,7 +78,14 @@ def person_erased(envelope: dict[str, Any]) -> None:
 
 def _declare(contract: Contract) -> dramatiq.Actor:
     handler = {"event.scheduled": event_scheduled, "person.erased": person_erased}.get(contract.type, send_email)
-    return dramatiq.actor(handler, actor_name=contract.actor_name, queue_name=QUEUE, **RETRIES)
+
+    def handle(envelope: dict[str, Any]) -> None:
+        """Note the webhook posts this message makes (committed first: idempotent), then handle it."""
+        if webhooks.fan_out(envelope):
+            db.session.commit()
+        handler(envelope)
+
+    return dramatiq.actor(handle, actor_name=contract.actor_name, queue_name=QUEUE, **RETRIES)
 
 
 #: message type -> its actor; the outbox relay addresses them by `Contract.actor_name`

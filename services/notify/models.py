@@ -98,3 +98,55 @@ class Registrant(db.Model):
     #: occurred_at of the newest message about this registration
     as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
+
+
+DELIVERED = "delivered"
+WEBHOOK_STATUSES = (QUEUED, DELIVERED, FAILED)
+
+
+class WebhookEndpoint(db.Model):
+    """An HTTPS address staff registered to be told of events (services/notify/webhooks.py)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(sa.String(500))
+    #: the message types it is told of, e.g. ["registration.confirmed", "order.shipped"]
+    event_types: Mapped[list] = mapped_column(sa.JSON)
+    #: signs each delivery (HMAC-SHA256); shown once, when the endpoint is created
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    description: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebhookDelivery(db.Model):
+    """One event told to one endpoint: created when its message is first handled."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "event_key", name="uq_webhook_delivery_endpoint_event"),
+        sa.Index("ix_webhook_delivery_due_at", "due_at"),
+        sa.Index("ix_webhook_delivery_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("webhook_endpoint.id", ondelete="CASCADE"))
+    #: the envelope's key: a message handled twice is delivered once
+    event_key: Mapped[str] = mapped_column(sa.String(200))
+    event_type: Mapped[str] = mapped_column(sa.String(64))
+    #: the body as posted (the same on every attempt, so receivers can deduplicate by its id)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    #: queued, then delivered or failed; staff may queue a failed one again (resend)
+    status: Mapped[str] = mapped_column(sa.String(10), default=QUEUED)
+    #: while queued, when the relay's scheduler queues the next attempt
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: when the scheduler last queued an attempt; only that message may make it
+    queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: failed attempts in a row (the backoff grows with them); a resend starts again at 0
+    retries: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_status: Mapped[int | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

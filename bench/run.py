@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ("registration_rush.py", "invoice_bench.py", "email_bench.py")
+BENCHMARKS = ("registration_rush.py", "invoice_bench.py", "email_bench.py", "worker_recovery.py")
 
 
 def main() -> int:

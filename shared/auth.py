@@ -46,6 +46,10 @@ ACCOUNTS_TIMEOUT = (2, 5)
 #: its answer counts at once (a revoked token is refused as soon as it is asked again)
 STALE_ACCOUNT_SECONDS = 300
 REVOKED = problem("token_revoked", "This staff token no longer grants access (account changed, revoked or removed): get a new one.")
+EXPIRED = problem("token_expired", "The staff token has expired: get a new one with `eupolnet staff token EMAIL`.")
+REQUIRED = problem("token_required", "A valid staff token is required (Authorization: Bearer <token>).")
+#: the accounts service's 401s by code, so the other services answer the same code, in their caller's language
+TOKEN_REFUSALS = {refusal.code: refusal for refusal in (REVOKED, EXPIRED, REQUIRED)}
 
 
 class StaffAccount(db.Model):
@@ -194,13 +198,13 @@ def current_staff() -> Staff:
     try:
         data = read_token(token, settings.secret_key, settings.staff_token_days * 24 * 3600) if token else None
     except TokenExpired:
-        raise ApiError(problem("token_expired", "The staff token has expired: get a new one with `eupolnet staff token EMAIL`."), status=401) from None
+        raise ApiError(EXPIRED, status=401) from None
     if data is not None:
         g.staff = _account_staff(data) if current_app.extensions["eupolnet_service"] == ACCOUNTS_SERVICE else _ask_accounts(token)
         return g.staff
     service = read_service_token(token, settings.secret_key) if token else None
     if service is None:
-        raise ApiError(problem("token_required", "A valid staff token is required (Authorization: Bearer <token>)."), status=401)
+        raise ApiError(REQUIRED, status=401)
     g.staff = Staff(id=0, email=f"{service}@service", role="admin")
     return g.staff
 
@@ -229,7 +233,7 @@ def _ask_accounts(token: str) -> Staff:
         response, body = None, None
     if response is not None and response.status_code == 401 and isinstance(body, dict):
         _last_answers.pop(key, None)
-        raise ApiError(body.get("message") or REVOKED, status=401)
+        raise ApiError(TOKEN_REFUSALS.get(body.get("code"), REVOKED), status=401)
     if response is None or response.status_code != 200 or not isinstance(body, dict) or body.get("role") not in ROLES:
         answered_at, staff = _last_answers.get(key, (0.0, None))
         if staff is not None and time.monotonic() - answered_at < STALE_ACCOUNT_SECONDS:
@@ -258,6 +262,7 @@ def staff_required(role: str | None = None) -> Callable:
                 raise ApiError(problem("role_required", "This needs the '%(role)s' role.", role=role), status=403)
             return view(*args, **kwargs)
 
+        wrapper.staff_role = role  # type: ignore[attr-defined]  (what tests/security/test_url_map.py reads)
         return SmorestBlueprint.doc(security=[{SECURITY_SCHEME: []}], responses=responses)(wrapper)
 
     return decorator

@@ -124,6 +124,7 @@ def role_required(role: str) -> Callable:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.staff_role = role  # type: ignore[attr-defined]  (what tests/security/test_url_map.py reads)
         return wrapper
 
     return decorator

@@ -36,31 +36,37 @@ def patch_routes(app) -> list[str]:
 
 
 def test_every_patch_route_refuses_an_empty_change_and_writes_nothing(apps, staff_token, databases):
+    from services.notify.webhooks import EVENT_TYPES
+
     admin = {"Authorization": f"Bearer {staff_token('admin')}"}
-    registration, orders = apps["registration"].test_client(), apps["orders"].test_client()
+    registration, orders, notify = (apps[name].test_client() for name in ("registration", "orders", "notify"))
     assert registration.post("/api/v1/events", json=event_payload(), headers=admin).status_code == 201
     created = registration.post("/api/v1/events/police-academy-lisbon/registrations", json=person(1))
     token = created.json["manage_url"].rsplit("/", 1)[1]
     assert orders.post("/api/v1/publications", json=publication_payload(), headers=admin).status_code == 201
+    webhook = notify.post("/api/v1/webhooks", json={"url": "http://localhost:9/hook", "event_types": [EVENT_TYPES[0]]}, headers=admin)
+    assert webhook.status_code == 201, webhook.json
+    #: (service, rule): (the PATCH's path, where to read the resource)
     targets = {
-        ("registration", "/api/v1/events/<slug>"): "/api/v1/events/police-academy-lisbon",
-        ("registration", "/api/v1/registrations/<token>"): f"/api/v1/registrations/{token}",
-        ("orders", "/api/v1/publications/<slug>"): "/api/v1/publications/police-population-relations",
+        ("registration", "/api/v1/events/<slug>"): ("/api/v1/events/police-academy-lisbon", "/api/v1/events/police-academy-lisbon/staff"),
+        ("registration", "/api/v1/registrations/<token>"): (f"/api/v1/registrations/{token}", f"/api/v1/registrations/{token}"),
+        ("orders", "/api/v1/publications/<slug>"): ("/api/v1/publications/police-population-relations",
+                                                    "/api/v1/publications/police-population-relations"),
+        ("notify", "/api/v1/webhooks/<int:endpoint_id>"): (f"/api/v1/webhooks/{webhook.json['id']}", "/api/v1/webhooks"),
     }
     found = {(name, rule) for name, app in apps.items() for rule in patch_routes(app)}
     assert found == set(targets), "a new PATCH route: add it here"
-    audit = {name: count(databases, name, "audit_entry") for name in ("registration", "orders")}
+    audit = {name: count(databases, name, "audit_entry") for name in apps}
     outbox = {name: count(databases, name, "outbox_message") for name in ("registration", "orders")}
-    for (service, _), path in targets.items():
+    for (service, _), (path, resource) in targets.items():
         client = apps[service].test_client()
-        before = client.get(path.replace("/events/police-academy-lisbon", "/events/police-academy-lisbon/staff"), headers=admin).json
+        before = client.get(resource, headers=admin).json
         for body in ({"data": b"", "content_type": "application/json"}, {"json": {}}):
             response = client.patch(path + "?lang=fr", headers=admin, **body)
             assert response.status_code == 400, (path, response.json)
             assert response.json["code"] == "nothing_to_change" and response.json["codes"] == {"body": ["nothing_to_change"]}
             assert response.json["errors"]["body"] == ["Indiquez au moins un champ à modifier."]
-        after = client.get(path.replace("/events/police-academy-lisbon", "/events/police-academy-lisbon/staff"), headers=admin).json
-        assert after == before
+        assert client.get(resource, headers=admin).json == before, path
     assert {name: count(databases, name, "audit_entry") for name in audit} == audit
     assert {name: count(databases, name, "outbox_message") for name in outbox} == outbox
 

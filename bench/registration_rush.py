@@ -7,10 +7,12 @@ Run: `make bench` (or `python bench/registration_rush.py`).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import requests
 import sqlalchemy as sa
@@ -61,6 +63,14 @@ def _floor(environ: dict[str, str], workers: int) -> Result:
 
 
 def _ours(environ: dict[str, str], workers: int, databases: TestDatabases) -> Result:
+    with start_ours(environ, workers, databases) as server:
+        wrk(f"{server.url}/api/v1/events/warm-up/registrations", "warm-up", seconds=2)
+        return wrk(f"{server.url}/api/v1/events/rush/registrations", "ours: POST /events/{slug}/registrations", seconds=SECONDS)
+
+
+@contextlib.contextmanager
+def start_ours(environ: dict[str, str], workers: int, databases: TestDatabases) -> Iterator[ServiceProcess]:
+    """The registration service under gunicorn, with the events `warm-up` and `rush` (50 seats each)."""
     from shared.auth import issue_token, StaffAccount
     from sqlalchemy.orm import Session
 
@@ -77,8 +87,7 @@ def _ours(environ: dict[str, str], workers: int, databases: TestDatabases) -> Re
             response = requests.post(f"{server.url}/api/v1/events", json=event_payload(slug=slug, capacity=50),
                                      headers={"Authorization": f"Bearer {token}"})
             response.raise_for_status()
-        wrk(f"{server.url}/api/v1/events/warm-up/registrations", "warm-up", seconds=2)
-        return wrk(f"{server.url}/api/v1/events/rush/registrations", "ours: POST /events/{slug}/registrations", seconds=SECONDS)
+        yield server
     finally:
         server.stop()
 

@@ -53,22 +53,22 @@ class OutboxMessage(db.Model):
 
 
 def emit(message_type: str, key: str, data: dict) -> OutboxMessage:
-    """Add a message to the current transaction; it is sent only if the transaction commits.
-    The id of the request (or message) being handled travels in the envelope (shared.observability)."""
+    """Add a message to the current transaction; it is sent only if the transaction commits."""
+    message = OutboxMessage(**outbox_row(message_type, key, data))
+    db.session.add(message)
+    return message
+
+
+def outbox_row(message_type: str, key: str, data: dict, message_id: str | None = None) -> dict:
+    """The columns of the outbox row of a message, for `emit` or for a statement that
+    writes the row itself (the registration hot path). The id of the request (or message)
+    being handled travels in the envelope (shared.observability)."""
     now = utcnow()
     envelope = make_envelope(message_type, key, data, now)
     if (request_id := REQUEST_ID.get()) is not None:
         envelope["request_id"] = request_id
-    message = OutboxMessage(
-        id=uuid.uuid4().hex,
-        message_type=message_type,
-        idempotency_key=key,
-        envelope=envelope,
-        created_at=now,
-        attempts=0,
-    )
-    db.session.add(message)
-    return message
+    return {"id": message_id or uuid.uuid4().hex, "message_type": message_type, "idempotency_key": key,
+            "envelope": envelope, "created_at": now, "attempts": 0}
 
 
 def relay_pending(session: Session, broker: dramatiq.Broker, limit: int = 200) -> int:

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shared import audit, i18n, observability
 from shared.auth import SECURITY_SCHEME
 from shared.config import Settings, load_settings
-from shared.db import db, engine_options, ping, retry_on_lock_conflict
+from shared.db import db, engine_options, ping, ping_when_idle, retry_on_lock_conflict
 from shared.errors import INVALID_FIELDS, ErrorSchema, error_response, problem, register_error_handlers
 from shared.schemas import FORBIDDEN_CHARACTERS, FORBIDDEN_MESSAGE, MAX_ID
 from shared.migrations import migration_state
@@ -67,6 +67,8 @@ def create_service_app(
     app.extensions["eupolnet_settings"] = config
     app.extensions["eupolnet_service"] = name
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine)
     i18n.init_app(app)
     api = ServiceApi(app)
     api.spec.components.security_scheme(SECURITY_SCHEME, {

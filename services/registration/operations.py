@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
 from marshmallow import ValidationError
+from sqlalchemy.orm import make_transient_to_detached
 
 from services.registration.forms import clean_answers, validate_extra_field_definitions
 from shared.i18n import pick
@@ -35,7 +36,7 @@ from services.registration.models import (
 )
 from shared.db import db, utcnow
 from shared.errors import Conflict, Forbidden, NotFound, Problem, current_status, problem
-from shared.outbox import emit
+from shared.outbox import OutboxMessage, emit, outbox_row
 from shared.web import settings
 
 MANAGE_SALT = "registration-manage"
@@ -170,16 +171,23 @@ SEATS_LOCK, EMAIL_LOCK = 1, 2
 
 # Statements of the registration path are built once: building a statement costs more
 # Python time than PostgreSQL takes to run it.
-TAKE_SEAT = (
-    sa.update(Seat)
-    .where(Seat.id == (
-        sa.select(Seat.id).where(Seat.event_id == sa.bindparam("seat_event"), Seat.holder.is_(None))
-        .order_by(Seat.number).limit(1).with_for_update(skip_locked=True).scalar_subquery()
-    ))
-    .values(holder=sa.bindparam("seat_holder"))
-    .returning(Seat.id)
-    .execution_options(synchronize_session=False)
-)
+def _take_seat_statement(*conditions: sa.ColumnElement[bool]) -> sa.Update:
+    """UPDATE of the first free seat of event `seat_event` that nobody else is taking,
+    giving it to `seat_holder`; returns the seat's id (no row: no free seat). `conditions`
+    (on parameters) can rule out looking for a seat at all: then no seat row is locked."""
+    seats = Seat.__table__
+    return (
+        sa.update(seats)
+        .where(seats.c.id == (
+            sa.select(seats.c.id).where(*conditions, seats.c.event_id == sa.bindparam("seat_event"), seats.c.holder.is_(None))
+            .order_by(seats.c.number).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+        ))
+        .values(holder=sa.bindparam("seat_holder"))
+        .returning(seats.c.id)
+    )
+
+
+TAKE_SEAT = _take_seat_statement()
 SEATS_LOCKS = {
     exclusive: sa.select(lock(SEATS_LOCK, sa.func.hashtext(sa.bindparam("slug"))))
     for exclusive, lock in ((True, sa.func.pg_advisory_xact_lock), (False, sa.func.pg_advisory_xact_lock_shared))
@@ -325,6 +333,7 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
         _check_organisation_cap(event, db.session.get(MemberOrganisation, organisation_id))
     registration = Registration(
         public_id=uuid.uuid4().hex,
+        event_id=event.id,
         event=event,
         email=email,
         answers=answers,
@@ -333,17 +342,103 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
         member_organisation_id=organisation_id,
         created_at=now,
         revision=1,
+        cancelled_at=None,
+        checked_in_at=None,
+        certificate_sent_at=None,
+        anonymised_at=None,
         **{name: data.get(name) for name in ("first_name", "last_name", "organisation", "position", "city", "country", "language")},
     )
-    if event.double_opt_in:
-        registration.status = PENDING
-        registration.queued_at = now
-    else:
-        _seat_or_queue(event, registration, utcnow())
-    db.session.add(registration)
-    _announce(registration, f"registration.{registration.status}")
-    db.session.flush()
+    _add_registration(event, registration, utcnow())
     return registration, True
+
+
+# A new registration is written with Core statements built once, not through the ORM's
+# unit of work: on PostgreSQL the seat, the registration and its outbox row are one
+# statement (one round trip), on SQLite three.
+_REGISTRATION, _OUTBOX = Registration.__table__, OutboxMessage.__table__
+#: columns of a new registration that do not depend on whether it got a seat
+_REGISTRATION_COLUMNS = tuple(column.name for column in _REGISTRATION.columns if column.name not in ("id", "status", "confirmed_at"))
+_OUTBOX_COLUMNS = ("id", "message_type", "idempotency_key", "envelope", "created_at", "attempts")
+#: what differs between the two outcomes, seated or queued (parameters `NAME_seated`, `NAME_queued`)
+_OUTCOME_COLUMNS = {"status": _REGISTRATION.c.status, "confirmed_at": _REGISTRATION.c.confirmed_at,
+                    "message_type": _OUTBOX.c.message_type, "idempotency_key": _OUTBOX.c.idempotency_key,
+                    "envelope": _OUTBOX.c.envelope}
+
+
+def _insert_registration_statement() -> sa.Select:
+    """PostgreSQL: take a seat when `take_seat` (and one is free), insert the registration
+    with the seated or the queued outcome, and its outbox row, in one statement. (The
+    registration's columns are parameters `new_NAME`.)"""
+    seat = _take_seat_statement(sa.bindparam("take_seat", type_=sa.Boolean)).cte("taken_seat")
+    decision = sa.select(sa.exists(sa.select(seat.c.id)).label("seated")).cte("decision")
+
+    def outcome(name: str) -> sa.Case:
+        column = _OUTCOME_COLUMNS[name]
+        return sa.case((decision.c.seated, sa.bindparam(f"{name}_seated", type_=column.type)),
+                       else_=sa.bindparam(f"{name}_queued", type_=column.type))
+
+    registration = sa.insert(_REGISTRATION).from_select(
+        [*_REGISTRATION_COLUMNS, "status", "confirmed_at"],
+        sa.select(*(sa.bindparam(f"new_{name}", type_=_REGISTRATION.c[name].type) for name in _REGISTRATION_COLUMNS),
+                  outcome("status"), outcome("confirmed_at")).select_from(decision),
+    ).returning(_REGISTRATION.c.id, _REGISTRATION.c.status).cte("new_registration")
+    outbox = sa.insert(_OUTBOX).from_select(
+        list(_OUTBOX_COLUMNS),
+        sa.select(sa.bindparam("message_id", type_=_OUTBOX.c.id.type), outcome("message_type"), outcome("idempotency_key"),
+                  outcome("envelope"), sa.bindparam("message_created_at", type_=_OUTBOX.c.created_at.type),
+                  sa.literal(0)).select_from(decision),
+    ).cte("new_message")
+    return sa.select(registration.c.id, registration.c.status).add_cte(outbox)
+
+
+INSERT_REGISTRATION = _insert_registration_statement()
+INSERT_REGISTRATION_ROW = sa.insert(_REGISTRATION).returning(_REGISTRATION.c.id)
+INSERT_OUTBOX_ROW = sa.insert(_OUTBOX)
+
+
+def _add_registration(event: Event, registration: Registration, now: dt.datetime) -> None:
+    """The rule for a new registration: pending until the email is verified (double
+    opt-in); otherwise confirmed when a seat is free (or the event has no capacity), else at
+    the end of the waiting list. Writes it and its announcement in the same transaction.
+    Call with the seats lock held (shared is enough)."""
+    registration.queued_at = now
+    if event.double_opt_in:
+        take_seat, seated, queued = False, None, PENDING
+    elif event.capacity is None:
+        take_seat, seated, queued = False, None, CONFIRMED
+    else:
+        take_seat, seated, queued = True, CONFIRMED, WAITLISTED
+    message_id = uuid.uuid4().hex
+    outcomes = {"queued": _outcome(registration, queued, now, message_id)}
+    outcomes["seated"] = _outcome(registration, seated, now, message_id) if seated else outcomes["queued"]
+    values = {name: getattr(registration, name) for name in _REGISTRATION_COLUMNS}
+    if on_postgresql():
+        # (parameters named after a column of a table the statement writes would be taken as its values)
+        parameters = {**{f"new_{name}": value for name, value in values.items()}, "take_seat": take_seat, "seat_event": event.id, "seat_holder": registration.public_id,
+                      "message_id": message_id, "message_created_at": outcomes["queued"]["created_at"]}
+        for outcome, columns in outcomes.items():
+            parameters.update({f"{name}_{outcome}": columns[name] for name in _OUTCOME_COLUMNS})
+        registration.id, status = db.session.execute(INSERT_REGISTRATION, parameters).one()
+        columns = outcomes["seated" if status == outcomes["seated"]["status"] else "queued"]
+    else:
+        got_seat = take_seat and db.session.execute(TAKE_SEAT, {"seat_event": event.id, "seat_holder": registration.public_id}).first() is not None
+        columns = outcomes["seated" if got_seat else "queued"]
+        registration.id = db.session.execute(INSERT_REGISTRATION_ROW, {**values, "status": columns["status"],
+                                                                          "confirmed_at": columns["confirmed_at"]}).scalar_one()
+        db.session.execute(INSERT_OUTBOX_ROW, {name: columns[name] for name in _OUTBOX_COLUMNS})
+    registration.status, registration.confirmed_at = columns["status"], columns["confirmed_at"]
+    # The row is written: the session knows it as if it had loaded it, without a query.
+    make_transient_to_detached(registration)
+    db.session.add(registration)
+
+
+def _outcome(registration: Registration, status: str, now: dt.datetime, message_id: str) -> dict[str, Any]:
+    """The status-dependent columns of `registration` and of its announcement, for `status`."""
+    registration.status = status
+    registration.confirmed_at = now if status == CONFIRMED else None
+    message_type = f"registration.{status}"
+    row = outbox_row(message_type, _message_key(registration, message_type), registration_message(registration), message_id)
+    return {**row, "status": status, "confirmed_at": registration.confirmed_at}
 
 
 def _check_organisation_cap(event: Event, organisation: MemberOrganisation) -> None:
@@ -574,8 +669,12 @@ def registration_message(registration: Registration) -> dict[str, Any]:
     }
 
 
+def _message_key(registration: Registration, message_type: str) -> str:
+    return f"{message_type}:{registration.public_id}:{registration.revision}"
+
+
 def _announce(registration: Registration, message_type: str) -> None:
-    emit(message_type, f"{message_type}:{registration.public_id}:{registration.revision}", registration_message(registration))
+    emit(message_type, _message_key(registration, message_type), registration_message(registration))
 
 
 def _changed(registration: Registration, message_type: str) -> None:

@@ -141,15 +141,21 @@ def is_lock_conflict(error: BaseException) -> bool:
     return isinstance(error, sa.exc.DBAPIError) and getattr(error.orig, "sqlstate", None) in LOCK_CONFLICT_SQLSTATES
 
 
+class RunAgain(Exception):
+    """Raised by a transaction that lost a race the database caught (a unique index, a row
+    changed since it was read): run again, it sees what the winner committed."""
+
+
 def retry_on_lock_conflict(transaction: Callable[[], T]) -> T:
-    """Run `transaction` (which commits its own work) again after a lock conflict, a few
-    times with a short random pause: the last line of defence behind one lock order, so that
-    nobody gets an error for a conflict the database resolved by aborting their transaction."""
+    """Run `transaction` (which commits its own work) again after a lock conflict (or
+    `RunAgain`), a few times with a short random pause: the last line of defence behind one
+    lock order, so that nobody gets an error for a conflict the database resolved by
+    aborting their transaction."""
     for attempt in range(1, LOCK_CONFLICT_ATTEMPTS):
         try:
             return transaction()
-        except sa.exc.DBAPIError as error:
-            if not is_lock_conflict(error):
+        except (sa.exc.DBAPIError, RunAgain) as error:
+            if not isinstance(error, RunAgain) and not is_lock_conflict(error):
                 raise
             db.session.rollback()
             time.sleep(random.uniform(0, 0.02 * attempt))

@@ -10,11 +10,12 @@ Lock order on PostgreSQL, the same on every path (a path may skip a step, never 
    `FOR UPDATE`: inserting a registration takes `FOR KEY SHARE` on its event for the
    foreign key, and must not wait behind a lock that only guards the event's other columns;
 2. the event's seats advisory lock, exclusive (`lock_event`) or shared (`register`,
-   `verify_email`), and the email's advisory lock (`register`);
+   `verify_email`);
 3. the member organisation row (`_check_organisation_cap`);
 4. seat and registration rows.
 Should PostgreSQL still abort a transaction for a lock conflict, the whole request runs
-again (`shared.db.retry_on_lock_conflict`).
+again (`shared.db.retry_on_lock_conflict`), as does a registration that lost a race
+(`RunAgain`, see `register`).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from services.registration.members import MEMBER_ORGANISATION_ID, member_paramet
 from services.registration.models import (
     ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
 )
-from shared.db import db, utcnow
+from shared.db import RunAgain, db, utcnow
 from shared.errors import Conflict, Forbidden, NotFound, Problem, current_status, problem
 from shared.outbox import OutboxMessage, emit, outbox_row
 from shared.web import settings
@@ -164,10 +165,10 @@ def set_seats(event: Event, capacity: int | None) -> None:
     db.session.flush()
 
 
-#: first keys of the PostgreSQL advisory locks on an event's seats (the second key is a hash
-#: of its slug, which never changes) and on one email's registration for an event; a hash
-#: collision only makes two requests wait for each other
-SEATS_LOCK, EMAIL_LOCK = 1, 2
+#: first key of the PostgreSQL advisory locks on an event's seats (the second key is a hash
+#: of its slug, which never changes); a hash collision only makes two requests wait for
+#: each other
+SEATS_LOCK = 1
 
 # Statements of the registration path are built once: building a statement costs more
 # Python time than PostgreSQL takes to run it.
@@ -192,11 +193,6 @@ SEATS_LOCKS = {
     exclusive: sa.select(lock(SEATS_LOCK, sa.func.hashtext(sa.bindparam("slug"))))
     for exclusive, lock in ((True, sa.func.pg_advisory_xact_lock), (False, sa.func.pg_advisory_xact_lock_shared))
 }
-#: what `register` locks first, in one round trip: the seats (shared), then the email
-REGISTRATION_LOCKS = sa.select(
-    sa.func.pg_advisory_xact_lock_shared(SEATS_LOCK, sa.func.hashtext(sa.bindparam("slug"))),
-    sa.func.pg_advisory_xact_lock(EMAIL_LOCK, sa.func.hashtext(sa.bindparam("slug") + " " + sa.bindparam("email"))),
-)
 
 
 def _take_seat(event: Event, registration: Registration) -> bool:
@@ -262,7 +258,8 @@ def _waitlisted_ahead(registration: Registration) -> int:
 
 def _seat_or_queue(event: Event, registration: Registration, now: dt.datetime) -> None:
     """Confirm when a seat is free, otherwise put at the end of the waiting list.
-    Call with the seats lock held (shared is enough)."""
+    Call with the seats lock held (shared is enough); on PostgreSQL, `event_version` is
+    the `xmin` of the event row the decision read (see `register`)."""
     registration.queued_at = now
     registration.waitlist_position = None
     if _take_seat(event, registration):
@@ -298,25 +295,39 @@ REGISTRATION_CONTEXT = sa.select(
     ).scalar_subquery(),
     MEMBER_ORGANISATION_ID,
 ).where(Event.slug == sa.bindparam("slug"), Event.published.is_(True))
+#: PostgreSQL: the same, also taking the event's seats lock (shared) and reading the
+#: version of the event row (`xmin`, which every UPDATE of the row changes)
+LOCKING_REGISTRATION_CONTEXT = REGISTRATION_CONTEXT.add_columns(
+    sa.func.pg_advisory_xact_lock_shared(SEATS_LOCK, sa.func.hashtext(sa.bindparam("slug"))),
+    sa.cast(sa.literal_column("event.xmin"), sa.Text),
+)
 
 
 def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
     """Register a person for the event `slug`; returns the registration and whether it is new.
 
-    A second submission for the same email returns the existing active registration: the
-    email's lock makes simultaneous submissions of one address wait for each other, so
-    the later one finds the earlier one's registration instead of taking a second seat.
+    A second submission for the same email returns the existing active registration.
     Raises NotFound, Conflict (closed, organisation cap) or Forbidden (members only).
+
+    On PostgreSQL one round trip reads what the decision needs (the event, an earlier
+    registration of this email, the member organisation of the address) and takes the
+    seats lock; one more writes (`_add_registration`). What was read may predate the lock
+    (the statement's snapshot is taken before it waits), so the write checks it: it is
+    refused when the event row changed since (a staff change holds the seats lock
+    exclusively), and the unique index of active registrations refuses a second one for the
+    email (simultaneous submissions of one address). Either way the request runs again
+    (`RunAgain`) and decides on what the winner committed.
     """
     email = data["email"].strip().lower()
+    parameters = {"slug": slug, **member_parameters(email)}
     if on_postgresql():
-        db.session.execute(REGISTRATION_LOCKS, {"slug": slug, "email": email})
-    # One round trip for what the decision needs: the event, an earlier registration of
-    # this email, and the member organisation of the address.
-    found = db.session.execute(REGISTRATION_CONTEXT, {"slug": slug, **member_parameters(email)}).first()
+        found = db.session.execute(LOCKING_REGISTRATION_CONTEXT, parameters).first()
+        event_version = found[-1] if found else None
+    else:
+        found, event_version = db.session.execute(REGISTRATION_CONTEXT, parameters).first(), None
     if found is None:
         raise NotFound(problem("unknown_event", "No event '%(slug)s'.", slug=slug), {"slug": [problem("unknown_event", "Unknown event.")]})
-    event, existing_id, organisation_id = found
+    event, existing_id, organisation_id = found[:3]
     now = utcnow()
     reason = registration_closed_reason(event, now)
     if reason:
@@ -348,7 +359,7 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
         anonymised_at=None,
         **{name: data.get(name) for name in ("first_name", "last_name", "organisation", "position", "city", "country", "language")},
     )
-    _add_registration(event, registration, utcnow())
+    _add_registration(event, registration, utcnow(), event_version)
     return registration, True
 
 
@@ -358,6 +369,8 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
 _REGISTRATION, _OUTBOX = Registration.__table__, OutboxMessage.__table__
 #: columns of a new registration that do not depend on whether it got a seat
 _REGISTRATION_COLUMNS = tuple(column.name for column in _REGISTRATION.columns if column.name not in ("id", "status", "confirmed_at"))
+#: the unique index of active registrations (one per email and event)
+ACTIVE_EMAIL_INDEX = "uq_registration_active_email"
 _OUTBOX_COLUMNS = ("id", "message_type", "idempotency_key", "envelope", "created_at", "attempts")
 #: what differs between the two outcomes, seated or queued (parameters `NAME_seated`, `NAME_queued`)
 _OUTCOME_COLUMNS = {"status": _REGISTRATION.c.status, "confirmed_at": _REGISTRATION.c.confirmed_at,
@@ -370,7 +383,11 @@ def _insert_registration_statement() -> sa.Select:
     with the seated or the queued outcome, and its outbox row, in one statement. (The
     registration's columns are parameters `new_NAME`.)"""
     seat = _take_seat_statement(sa.bindparam("take_seat", type_=sa.Boolean)).cte("taken_seat")
-    decision = sa.select(sa.exists(sa.select(seat.c.id)).label("seated")).cte("decision")
+    events = Event.__table__
+    # no row (nothing inserted) when the event row is no longer the version `event_version`
+    decision = sa.select(sa.exists(sa.select(seat.c.id)).label("seated")).where(
+        events.c.id == sa.bindparam("seat_event"), sa.cast(sa.literal_column("event.xmin"), sa.Text) == sa.bindparam("event_version"),
+    ).cte("decision")
 
     def outcome(name: str) -> sa.Case:
         column = _OUTCOME_COLUMNS[name]
@@ -396,11 +413,12 @@ INSERT_REGISTRATION_ROW = sa.insert(_REGISTRATION).returning(_REGISTRATION.c.id)
 INSERT_OUTBOX_ROW = sa.insert(_OUTBOX)
 
 
-def _add_registration(event: Event, registration: Registration, now: dt.datetime) -> None:
+def _add_registration(event: Event, registration: Registration, now: dt.datetime, event_version: str | None) -> None:
     """The rule for a new registration: pending until the email is verified (double
     opt-in); otherwise confirmed when a seat is free (or the event has no capacity), else at
     the end of the waiting list. Writes it and its announcement in the same transaction.
-    Call with the seats lock held (shared is enough)."""
+    Call with the seats lock held (shared is enough); on PostgreSQL, `event_version` is
+    the `xmin` of the event row the decision read (see `register`)."""
     registration.queued_at = now
     if event.double_opt_in:
         take_seat, seated, queued = False, None, PENDING
@@ -414,11 +432,20 @@ def _add_registration(event: Event, registration: Registration, now: dt.datetime
     values = {name: getattr(registration, name) for name in _REGISTRATION_COLUMNS}
     if on_postgresql():
         # (parameters named after a column of a table the statement writes would be taken as its values)
-        parameters = {**{f"new_{name}": value for name, value in values.items()}, "take_seat": take_seat, "seat_event": event.id, "seat_holder": registration.public_id,
+        parameters = {**{f"new_{name}": value for name, value in values.items()}, "take_seat": take_seat, "seat_event": event.id,
+                      "seat_holder": registration.public_id, "event_version": event_version,
                       "message_id": message_id, "message_created_at": outcomes["queued"]["created_at"]}
         for outcome, columns in outcomes.items():
             parameters.update({f"{name}_{outcome}": columns[name] for name in _OUTCOME_COLUMNS})
-        registration.id, status = db.session.execute(INSERT_REGISTRATION, parameters).one()
+        try:
+            written = db.session.execute(INSERT_REGISTRATION, parameters).first()
+        except sa.exc.IntegrityError as error:
+            if getattr(getattr(error.orig, "diag", None), "constraint_name", None) == ACTIVE_EMAIL_INDEX:
+                raise RunAgain() from error  # a simultaneous submission of this email won
+            raise
+        if written is None:
+            raise RunAgain()  # the event changed after it was read
+        registration.id, status = written
         columns = outcomes["seated" if status == outcomes["seated"]["status"] else "queued"]
     else:
         got_seat = take_seat and db.session.execute(TAKE_SEAT, {"seat_event": event.id, "seat_holder": registration.public_id}).first() is not None

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.registration_rush import SECONDS, start_ours  # noqa: E402
 from bench.common import wrk  # noqa: E402
-from shared.redis_server import RedisServer  # noqa: E402
-from shared.testing import TestDatabases, backend, test_environment  # noqa: E402
+from ops.redis_server import RedisServer  # noqa: E402
+from ops.testing import TestDatabases, backend, test_environment  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent.parent / "var" / "bench"
 

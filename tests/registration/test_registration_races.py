@@ -11,7 +11,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from shared.testing import ServiceProcess
+from ops.testing import ServiceProcess
 from tests.conftest import event_payload, person
 
 pytestmark = pytest.mark.postgresql_only

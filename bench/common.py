@@ -1,6 +1,8 @@
 """Helpers for the benchmarks: a database, a Redis, gunicorn servers, wrk and its report."""
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -47,3 +49,34 @@ def ratio_line(ours: Result, floor: Result, goal: float) -> str:
     ratio = ours.per_second / floor.per_second
     verdict = "meets" if ratio >= goal else "BELOW"
     return f"  ratio {ratio:.2f} of the floor ({verdict} the goal of {goal:.2f})"
+
+
+#: where `report` appends its rows (JSON lines) when bench/run.py runs the benchmark
+RESULTS_ENV = "BENCH_RESULTS"
+
+
+def report(benchmark: str, floor: str, ours: str, goal: str, met: bool, ratio: float | None = None, **figures: object) -> None:
+    """One row of `make bench`'s table (bench/run.py): what was measured, against which
+    floor, the ratio and the goal. A benchmark run alone only prints its own lines."""
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    row = {"benchmark": benchmark, "floor": floor, "ours": ours, "ratio": ratio, "goal": goal, "met": met, **figures}
+    with open(path, "a", encoding="utf-8") as results:
+        results.write(json.dumps(row) + "\n")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process `pid`, in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (gunicorn's workers)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found

@@ -20,6 +20,7 @@ again (`shared.db.retry_on_lock_conflict`), as does a registration that lost a r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import uuid
 from typing import Any
@@ -612,15 +613,33 @@ def message_registrants(event: Event, subject: str, body: str, statuses: tuple[s
 # --- self-service tokens and messages --------------------------------------------------
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(settings().secret_key, salt=MANAGE_SALT)
+    return _manage_serializer(settings().secret_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _manage_serializer(secret_key: str) -> URLSafeSerializer:
+    """One per key: building one derives its signing key, a cost paid once."""
+    return URLSafeSerializer(secret_key, salt=MANAGE_SALT)
 
 
 def manage_token(registration: Registration) -> str:
-    return _serializer().dumps(registration.public_id)
+    return _manage_token(settings().secret_key, registration.public_id)
+
+
+@functools.lru_cache(maxsize=256)
+def _manage_token(secret_key: str, public_id: str) -> str:
+    """A registration's token never changes: a registration announces its link several
+    times in one request (message, answer), signed once."""
+    return _manage_serializer(secret_key).dumps(public_id)
 
 
 def _ticket_signer() -> Signer:
-    return Signer(settings().secret_key, salt=TICKET_SALT, digest_method=hashlib.sha256)
+    return _ticket_signer_for(settings().secret_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _ticket_signer_for(secret_key: str) -> Signer:
+    return Signer(secret_key, salt=TICKET_SALT, digest_method=hashlib.sha256)
 
 
 def ticket_code(registration: Registration) -> str:

@@ -71,8 +71,8 @@ def get_form(query: dict, slug: str):
 
 
 @blp.route("/events/<slug>/registrations", methods=["POST"])
-@blp.arguments(RegistrationIn)
-@blp.response(201, RegistrationCreated)
+@blp.arguments(RegistrationIn())  # instances, built once: building a schema costs more than loading with it
+@blp.response(201, RegistrationCreated())
 @blp.alt_response(200, schema=RegistrationCreated, success=True,
                   description="the email was already registered for the event: its status, without `manage_url`")
 def create_registration(data: dict, slug: str):

@@ -18,7 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-import facturx
 import pycountry
 from jinja2 import FileSystemLoader
 from lxml import etree
@@ -322,6 +321,8 @@ def factur_x_xml(doc: BillingDocument) -> bytes:
             _date(referenced, "ram:FormattedIssueDateTime", doc.refers_to_date, qualified=True)
 
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    import facturx  # with pypdf and fontTools, loaded by the first invoice, not by every web worker
+
     facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
     return xml
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Iterable
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from services.registration.models import Event, Registration
 
@@ -48,11 +47,11 @@ def _cell(value: object) -> object:
     return value
 
 
-def _xlsx_cell(value: object) -> object:
-    """A neutralised cell without the control characters an XLSX file cannot hold (rows
-    stored before they were refused at the door must not break the download)."""
+def _xlsx_cell(value: object, illegal: re.Pattern) -> object:
+    """A neutralised cell without the `illegal` control characters an XLSX file cannot hold
+    (rows stored before they were refused at the door must not break the download)."""
     value = _cell(value)
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+    return illegal.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def participants_csv(event: Event, registrations: Iterable[Registration]) -> str:
@@ -65,11 +64,15 @@ def participants_csv(event: Event, registrations: Iterable[Registration]) -> str
 
 
 def participants_xlsx(event: Event, registrations: Iterable[Registration]) -> bytes:
+    # openpyxl (about 20 MB) is loaded by the first export, not by every web worker
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="Participants")
     sheet.append(_columns(event))
     for row in _rows(event, registrations):
-        sheet.append([_xlsx_cell(value) for value in row])
+        sheet.append([_xlsx_cell(value, ILLEGAL_CHARACTERS_RE) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

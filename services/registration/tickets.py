@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import segno
 import sqlalchemy as sa
 from flask import jsonify
 from flask.typing import ResponseReturnValue
@@ -55,6 +54,8 @@ def has_ticket(event: Event) -> bool:
 
 def qr_svg(code: str) -> str:
     """The QR code of `code` as an inline SVG element (no size: the page's CSS sets it)."""
+    import segno  # loaded by the first ticket shown, not by every web worker
+
     return segno.make(code, error="m").svg_inline(scale=1, omitsize=True, svgclass="ticket-qr")
 
 

@@ -9,11 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from marshmallow import ValidationError
 
-from services.registration import operations, tickets
+from services.registration import operations, queries, tickets
 from services.registration.certificates import certificate_response
 from services.registration.embed import when_text
 from services.registration.forms import label
-from services.registration.models import CONFIRMED
+from services.registration.models import CONFIRMED, SEATED
 from services.registration.schemas import RegistrationPatch
 from shared.db import db
 from shared.errors import ApiError, flatten, translated
@@ -45,9 +45,9 @@ def _page(token: str, errors: dict[str, list[str]] | None = None, notice: str | 
             description=pick(event.description, language),
             event=event,
             when=when_text(event, language),
-            join_url=event.join_url if registration.status in ("confirmed", "attended") else None,
+            join_url=event.join_url if registration.status in SEATED else None,
             status_text=translate(language, STATUS_TEXTS[registration.status]),
-            position=operations.waitlist_position(registration),
+            position=queries.waitlist_position(registration),
             fields=[(name, label(name, language)) for name in CORRECTABLE_FIELDS],
             language_label=label("language", language),
             languages=LANGUAGE_NAMES,

@@ -36,6 +36,7 @@ from services.registration.members import MEMBER_ORGANISATION_ID, member_paramet
 from services.registration.models import (
     ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
 )
+from services.registration.queries import WAITLIST_ORDER
 from shared.db import RunAgain, db, utcnow
 from shared.errors import Conflict, Forbidden, NotFound, Problem, current_status, problem
 from shared.outbox import OutboxMessage, emit, outbox_row
@@ -230,31 +231,9 @@ def waitlist(event: Event, limit: int | None = None) -> list[Registration]:
     query = (
         sa.select(Registration)
         .where(Registration.event_id == event.id, Registration.status == WAITLISTED)
-        .order_by(Registration.queued_at, Registration.id)
+        .order_by(*WAITLIST_ORDER)
     )
     return list(db.session.scalars(query.limit(limit) if limit is not None else query))
-
-
-def waitlist_position(registration: Registration) -> int | None:
-    """Place on the waiting list. During a rush, people still registering are not counted."""
-    if registration.status != WAITLISTED:
-        return None
-    if registration.waitlist_position is None:
-        registration.waitlist_position = _waitlisted_ahead(registration) + 1
-    return registration.waitlist_position
-
-
-def _waitlisted_ahead(registration: Registration) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Registration).where(
-            Registration.event_id == registration.event_id,
-            Registration.status == WAITLISTED,
-            sa.or_(
-                Registration.queued_at < registration.queued_at,
-                sa.and_(Registration.queued_at == registration.queued_at, Registration.id < registration.id),
-            ),
-        )
-    ) or 0
 
 
 def _seat_or_queue(event: Event, registration: Registration, now: dt.datetime) -> None:

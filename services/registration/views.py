@@ -6,11 +6,11 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.registration import badges, certificates, exports, operations, privacy, staff, tickets
+from services.registration import badges, certificates, exports, operations, privacy, queries, staff, tickets
 from services.registration.embed import closed_text, when_text
 from services.registration.forms import form_description
 from services.registration.members import find_member
-from services.registration.models import SEATED, WAITLISTED, Event, MemberOrganisation, Registration
+from services.registration.models import Event, MemberOrganisation, Registration
 from services.registration.schemas import (
     AttendeeOut, CheckInIn, ErasedOut, EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormOut, FormQuery, ImportQuery,
     LookupOut, LookupQuery, MemberIn, MemberOut, MessageIn, PersonalDataOut, RegistrationCreated, RegistrationIn,
@@ -128,7 +128,7 @@ def verify_own_email(token: str):
 
 
 def _with_position(registration: Registration) -> Registration:
-    registration.waitlist_position = operations.waitlist_position(registration)
+    queries.waitlist_position(registration)
     return registration
 
 
@@ -141,7 +141,7 @@ def _with_position(registration: Registration) -> Registration:
 def create_event(data: dict):
     event = staff.create_event(data)
     db.session.commit()
-    return _with_counts(event)
+    return queries.with_counts(event)
 
 
 @blp.route("/events/<slug>", methods=["PATCH"])
@@ -151,14 +151,14 @@ def create_event(data: dict):
 def update_event(changes: dict, slug: str):
     event = staff.update_event(operations.get_event(slug, published_only=False), changes)
     db.session.commit()
-    return _with_counts(event)
+    return queries.with_counts(event)
 
 
 @blp.route("/events/<slug>/staff")
 @staff_required("events")
 @blp.response(200, EventStaffOut)
 def get_event_for_staff(slug: str):
-    return _with_counts(operations.get_event(slug, published_only=False))
+    return queries.with_counts(operations.get_event(slug, published_only=False))
 
 
 @blp.route("/staff/events")
@@ -166,18 +166,7 @@ def get_event_for_staff(slug: str):
 @blp.response(200, EventStaffOut(many=True))
 def list_events_for_staff():
     """Every event, published or not, newest first."""
-    return [_with_counts(event) for event in db.session.scalars(sa.select(Event).order_by(Event.starts_at.desc()))]
-
-
-def _with_counts(event: Event) -> Event:
-    counts = dict(
-        db.session.execute(
-            sa.select(Registration.status, sa.func.count()).where(Registration.event_id == event.id).group_by(Registration.status)
-        ).all()
-    )
-    event.seats_taken = sum(counts.get(status, 0) for status in SEATED)
-    event.waitlisted = counts.get(WAITLISTED, 0)
-    return event
+    return [queries.with_counts(event) for event in db.session.scalars(sa.select(Event).order_by(Event.starts_at.desc()))]
 
 
 @blp.route("/events/<slug>/messages", methods=["POST"])
@@ -213,20 +202,7 @@ def certificate_by_id(registration_id: str):
 
 def _participants(slug: str, query: dict) -> tuple[Event, list[Registration]]:
     event = operations.get_event(slug, published_only=False)
-    statement = sa.select(Registration).where(Registration.event_id == event.id).order_by(Registration.queued_at, Registration.id)
-    if query.get("status"):
-        statement = statement.where(Registration.status == query["status"])
-    if query.get("q"):
-        pattern = f"%{query['q'].lower()}%"
-        statement = statement.where(
-            sa.or_(
-                sa.func.lower(Registration.first_name).like(pattern),
-                sa.func.lower(Registration.last_name).like(pattern),
-                Registration.email.like(pattern),
-                sa.func.lower(Registration.organisation).like(pattern),
-            )
-        )
-    return event, list(db.session.scalars(statement))
+    return event, queries.participants(event, query.get("status"), query.get("q"))
 
 
 @blp.route("/events/<slug>/registrations")
@@ -234,44 +210,76 @@ def _participants(slug: str, query: dict) -> tuple[Event, list[Registration]]:
 @blp.arguments(RegistrationListQuery, location="query")
 @blp.response(200, RegistrationStaffOut(many=True))
 def list_registrations(query: dict, slug: str):
-    _, registrations = _participants(slug, query)
-    positions = {r.id: index for index, r in enumerate((r for r in registrations if r.status == WAITLISTED), start=1)}
+    event, registrations = _participants(slug, query)
+    positions = queries.waitlist_positions(event)
     for registration in registrations:
-        registration.waitlist_position = positions.get(registration.id) if not query.get("q") else operations.waitlist_position(registration)
+        registration.waitlist_position = positions.get(registration.id)
     return registrations
 
 
-def _export(format_: str):
-    def view(query: dict, slug: str):
-        return exports.download(*_participants(slug, query), format_)
-
-    view.__name__ = f"export_registrations_{format_}"
-    view.__doc__ = f"The participants (same filters as the list) as {format_.upper()}."
-    return view
-
-
-for _format in exports.FORMATS:
-    blp.route(f"/events/<slug>/registrations.{_format}")(
-        staff_required("events")(file_download(exports.FORMATS[_format][0], f"the participants as {_format.upper()}")(
-            blp.arguments(RegistrationListQuery, location="query")(_export(_format))))
-    )
+@blp.route("/events/<slug>/registrations.csv")
+@staff_required("events")
+@file_download(exports.FORMATS["csv"][0], "the participants as CSV")
+@blp.arguments(RegistrationListQuery, location="query")
+def export_registrations_csv(query: dict, slug: str):
+    """The participants (same filters as the list) as CSV."""
+    return exports.download(*_participants(slug, query), "csv")
 
 
-def _staff_action(action: str):
-    def view(slug: str, number: int):
-        registration = staff.act_on_registration(staff.registration_of(slug, number), action)
-        db.session.commit()
-        return _with_position(registration)
-
-    view.__name__ = f"staff_{action.replace('-', '_')}"
-    view.__doc__ = staff.REGISTRATION_ACTIONS[action].__doc__
-    return view
+@blp.route("/events/<slug>/registrations.xlsx")
+@staff_required("events")
+@file_download(exports.FORMATS["xlsx"][0], "the participants as XLSX")
+@blp.arguments(RegistrationListQuery, location="query")
+def export_registrations_xlsx(query: dict, slug: str):
+    """The participants (same filters as the list) as XLSX."""
+    return exports.download(*_participants(slug, query), "xlsx")
 
 
-for _action in staff.REGISTRATION_ACTIONS:
-    blp.route(f"/events/<slug>/registrations/<int:number>/{_action}", methods=["POST"])(
-        blp.response(200, RegistrationStaffOut)(staff_required("events")(_staff_action(_action)))
-    )
+def _act(slug: str, number: int, action: str) -> Registration:
+    """Apply one of staff.REGISTRATION_ACTIONS to registration `number` of event `slug`."""
+    registration = staff.act_on_registration(staff.registration_of(slug, number), action)
+    db.session.commit()
+    return _with_position(registration)
+
+
+@blp.route("/events/<slug>/registrations/<int:number>/check-in", methods=["POST"])
+@blp.response(200, RegistrationStaffOut)
+@staff_required("events")
+def staff_check_in(slug: str, number: int):
+    """Mark a confirmed person as attended; checking in twice changes nothing."""
+    return _act(slug, number, "check-in")
+
+
+@blp.route("/events/<slug>/registrations/<int:number>/promote", methods=["POST"])
+@blp.response(200, RegistrationStaffOut)
+@staff_required("events")
+def staff_promote(slug: str, number: int):
+    """Move a waitlisted person to confirmed, into a free seat."""
+    return _act(slug, number, "promote")
+
+
+@blp.route("/events/<slug>/registrations/<int:number>/promote-over-capacity", methods=["POST"])
+@blp.response(200, RegistrationStaffOut)
+@staff_required("events")
+def staff_promote_over_capacity(slug: str, number: int):
+    """Promote a waitlisted person even though the event is full: a seat is added."""
+    return _act(slug, number, "promote-over-capacity")
+
+
+@blp.route("/events/<slug>/registrations/<int:number>/demote", methods=["POST"])
+@blp.response(200, RegistrationStaffOut)
+@staff_required("events")
+def staff_demote(slug: str, number: int):
+    """Move a confirmed person to the end of the waiting list; the seat goes to the next in line."""
+    return _act(slug, number, "demote")
+
+
+@blp.route("/events/<slug>/registrations/<int:number>/cancel", methods=["POST"])
+@blp.response(200, RegistrationStaffOut)
+@staff_required("events")
+def staff_cancel(slug: str, number: int):
+    """Cancel; a freed seat goes to the first person on the waiting list."""
+    return _act(slug, number, "cancel")
 
 
 @blp.route("/events/<slug>/check-ins", methods=["POST"])

@@ -12,13 +12,12 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from services.registration import certificates, exports, operations, staff
+from services.registration import certificates, exports, operations, queries, staff
 from services.registration.backoffice import bp, role_required
 from services.registration.backoffice.i18n import gettext as _, refusal
 from services.registration.forms import EXTRA_FIELD_TYPES
 from services.registration.models import EVENT_KINDS, STATUSES, Event
 from services.registration.schemas import EventIn, MessageIn
-from services.registration.views import _participants, _with_counts
 from shared.db import db
 from shared.errors import ApiError, flatten
 from shared.i18n import LANGUAGES
@@ -34,7 +33,7 @@ DATE_FIELDS = (("starts_at", True), ("ends_at", True), ("registration_opens_at",
 @bp.get("/events")
 @role_required("events")
 def events() -> ResponseReturnValue:
-    rows = [_with_counts(event) for event in db.session.scalars(sa.select(Event).order_by(Event.starts_at.desc()))]
+    rows = [queries.with_counts(event) for event in db.session.scalars(sa.select(Event).order_by(Event.starts_at.desc()))]
     return render_template("backoffice/events.html", events=rows)
 
 
@@ -217,10 +216,11 @@ def _filters() -> dict[str, str | None]:
 @role_required("events")
 def participants(slug: str) -> ResponseReturnValue:
     filters = _filters()
-    event, rows = _participants(slug, filters)
-    positions = {r.id: index for index, r in enumerate(operations.waitlist(event), start=1)}
+    event = operations.get_event(slug, published_only=False)
+    rows = queries.participants(event, filters["status"], filters["q"])
+    positions = queries.waitlist_positions(event)
     return render_template(
-        "backoffice/participants.html", event=_with_counts(event), rows=rows, statuses=STATUSES,
+        "backoffice/participants.html", event=queries.with_counts(event), rows=rows, statuses=STATUSES,
         status=filters["status"] or "", q=filters["q"] or "", positions=positions, free=operations.free_seats(event),
         formats=exports.FORMATS, certificates_to_send=certificates.to_send(event),
     )
@@ -231,7 +231,9 @@ def participants(slug: str) -> ResponseReturnValue:
 def export_participants(slug: str, format_: str) -> ResponseReturnValue:
     if format_ not in exports.FORMATS:
         abort(404)
-    return exports.download(*_participants(slug, _filters()), format_)
+    event = operations.get_event(slug, published_only=False)
+    filters = _filters()
+    return exports.download(event, queries.participants(event, filters["status"], filters["q"]), format_)
 
 
 @bp.post("/events/<slug>/certificates")
@@ -288,5 +290,5 @@ def message(slug: str) -> ResponseReturnValue:
             flash(_("Your message is on its way to {count} people.", count=count))
             return redirect(url_for("backoffice.participants", slug=slug))
     form = request.form if request.method == "POST" else MultiDict([("statuses", s) for s in ("confirmed", "waitlisted")])
-    return render_template("backoffice/message.html", event=_with_counts(event), form=form, errors=errors,
+    return render_template("backoffice/message.html", event=queries.with_counts(event), form=form, errors=errors,
                            statuses=STATUSES), 422 if errors else 200

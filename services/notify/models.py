@@ -12,10 +12,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.contracts.notify import DELIVERY_STATUSES, FAILED, QUEUED, SENT  # noqa: F401  (the column's values)
 from shared.db import UTCDateTime, db, utcnow
-
-QUEUED, SENT, FAILED = "queued", "sent", "failed"
-DELIVERY_STATUSES = (QUEUED, SENT, FAILED)
 
 
 class Delivery(db.Model):

@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared.contracts.orders import APPROVED, CANCELLED, INVOICED, PAID, RECEIVED, SHIPPED
+from shared.contracts.orders import ORDER_STATUSES as STATUSES
 from shared.db import UTCDateTime, db, utcnow
 
-RECEIVED, APPROVED, INVOICED, PAID, SHIPPED, CANCELLED = "received", "approved", "invoiced", "paid", "shipped", "cancelled"
-STATUSES = (RECEIVED, APPROVED, INVOICED, PAID, SHIPPED, CANCELLED)
 #: statuses in which the order's copies are taken out of the stock
 RESERVED = (APPROVED, INVOICED, PAID, SHIPPED)
 

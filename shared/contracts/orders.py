@@ -1,7 +1,15 @@
-"""Messages emitted by the orders service (version 1)."""
+"""Messages emitted by the orders service (version 1), and the order statuses and staff
+actions its API speaks of (the back office reads and sends them; the service's model
+declares its column with them)."""
 from marshmallow import Schema, fields
 
 from shared.contracts.registration import Person
+
+RECEIVED, APPROVED, INVOICED, PAID, SHIPPED, CANCELLED = "received", "approved", "invoiced", "paid", "shipped", "cancelled"
+#: an order's statuses, in the order of its life
+ORDER_STATUSES = (RECEIVED, APPROVED, INVOICED, PAID, SHIPPED, CANCELLED)
+#: the staff actions on an order: `POST /api/v1/orders/<id>/<action>`
+ORDER_ACTIONS = ("approve", "invoice", "mark-paid", "ship", "cancel")
 
 
 class OrderLine(Schema):

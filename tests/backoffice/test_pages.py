@@ -171,9 +171,10 @@ def test_a_french_browser_gets_french_before_logging_in(client):
 def test_every_stored_value_the_pages_show_is_in_the_vocabulary():
     """Kinds, statuses and roles are shown with `_(value)`: each must be in the catalogue."""
     from services.registration.backoffice.i18n import VOCABULARY
-    from services.registration.backoffice.remote import DELIVERY_STATUSES, ORDER_STATUSES
     from services.registration.models import EVENT_KINDS, STATUSES
     from shared.auth import ROLES
+    from shared.contracts.notify import DELIVERY_STATUSES
+    from shared.contracts.orders import ORDER_STATUSES
 
     assert sorted(set(EVENT_KINDS + STATUSES + ORDER_STATUSES + DELIVERY_STATUSES + ROLES) - set(VOCABULARY)) == []
 

@@ -12,17 +12,15 @@ from flask.typing import ResponseReturnValue
 
 from services.registration.backoffice import bp, role_required
 from services.registration.backoffice.i18n import gettext as _, language
-from shared.i18n import pick
 from services.registration.models import MemberOrganisation
 from shared import audit
 from shared.auth import StaffAccount, issue_token
+from shared.contracts.notify import DELIVERY_STATUSES
+from shared.contracts.orders import ORDER_ACTIONS, ORDER_STATUSES
 from shared.db import db
+from shared.i18n import pick
 from shared.web import settings
 
-ORDER_STATUSES = ("received", "approved", "invoiced", "paid", "shipped", "cancelled")
-#: the notify service's delivery statuses (its API validates them too)
-DELIVERY_STATUSES = ("queued", "sent", "failed")
-ORDER_ACTIONS = ("approve", "invoice", "mark-paid", "ship", "cancel")
 ORDER_FIELDS = ("first_name", "last_name", "organisation", "occupation", "address", "postcode", "city", "country",
                 "email", "telephone", "language", "channel")
 ORDER_LINES = 3

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.notify import operations, webhooks
+from services.notify import operations, staff, webhooks
 from services.notify.models import DELIVERY_STATUSES, WEBHOOK_STATUSES
-from shared import audit
 from shared.auth import current_staff, staff_required
 from shared.db import db
 from shared.schemas import Changes, StrictSchema
@@ -50,8 +49,7 @@ def list_deliveries(query: dict):
 @blp.alt_response(403, description="the delivery belongs to another team (`role_required`)")
 def resend_delivery(delivery_id: int):
     """Queue a failed delivery again (409 for any other status)."""
-    delivery = operations.resend(current_staff(), delivery_id)
-    audit.record("delivery.resend", str(delivery_id), {"status": "failed"}, {"status": delivery.status})
+    delivery = staff.resend(current_staff(), delivery_id)
     db.session.commit()
     return delivery
 
@@ -109,8 +107,7 @@ class WebhookDeliveryOut(Schema):
 @blp.alt_response(422, description="not a valid address, or (in production) not HTTPS or not public")
 def create_webhook(data: dict):
     """Register an endpoint to be told of the given message types."""
-    endpoint = webhooks.create_endpoint(data)
-    audit.record("webhook.create", str(endpoint.id), None, {"url": endpoint.url, "event_types": endpoint.event_types})
+    endpoint = staff.create_webhook(data)
     db.session.commit()
     return endpoint
 
@@ -128,11 +125,7 @@ def list_webhooks():
 @blp.response(200, WebhookOut)
 def update_webhook(changes: dict, endpoint_id: int):
     """Pause or resume an endpoint (`active`), or change what it is told of."""
-    endpoint = webhooks.get_endpoint(endpoint_id)
-    before = {name: getattr(endpoint, name) for name in changes}
-    for name, value in changes.items():
-        setattr(endpoint, name, sorted(set(value)) if name == "event_types" else value)
-    audit.record("webhook.update", str(endpoint_id), before, changes)
+    endpoint = staff.update_webhook(endpoint_id, changes)
     db.session.commit()
     return endpoint
 
@@ -142,9 +135,7 @@ def update_webhook(changes: dict, endpoint_id: int):
 @blp.response(204)
 def delete_webhook(endpoint_id: int):
     """Remove an endpoint and its delivery log."""
-    endpoint = webhooks.get_endpoint(endpoint_id)
-    audit.record("webhook.delete", str(endpoint_id), {"url": endpoint.url}, None)
-    db.session.delete(endpoint)
+    staff.delete_webhook(endpoint_id)
     db.session.commit()
 
 
@@ -162,7 +153,6 @@ def list_webhook_deliveries(query: dict):
 @blp.response(202, WebhookDeliveryOut)
 def resend_webhook_delivery(delivery_id: int):
     """Queue a failed post again (409 for any other status)."""
-    delivery = webhooks.resend(delivery_id)
-    audit.record("webhook.resend", str(delivery_id), {"status": "failed"}, {"status": delivery.status})
+    delivery = staff.resend_webhook(delivery_id)
     db.session.commit()
     return delivery

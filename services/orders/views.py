@@ -1,20 +1,17 @@
 """Routes of the orders API: load, check access, call one operation, commit, answer."""
 from __future__ import annotations
 
-from typing import Callable
-
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
-from services.orders import operations
+from services.orders import operations, staff
 from services.orders.models import BillingDocument, CreditNote, FreeCopyLedger, Invoice, Order, Publication
 from services.orders.schemas import (
     DocumentOut, DocumentQuery, FreeCopiesOut, FreeCopiesQuery, OrderCreated, OrderIn, OrderOut, OrderQuery, PublicationIn, PublicationOut, PublicationPatch,
 )
-from shared import audit
 from shared.auth import current_staff, staff_required
 from shared.db import db
 from shared.errors import Forbidden, NotFound, problem
@@ -38,8 +35,7 @@ class Publications(MethodView):
     @blp.arguments(PublicationIn)
     @blp.response(201, PublicationOut)
     def post(self, data: dict):
-        publication = operations.create_publication(data)
-        audit.record("publication.create", publication.slug, None, data)
+        publication = staff.create_publication(data)
         db.session.commit()
         return publication
 
@@ -55,10 +51,7 @@ class PublicationItem(MethodView):
     @blp.response(200, PublicationOut)
     def patch(self, changes: dict, slug: str):
         """Change the stock, the titles or whether it can be ordered."""
-        publication = operations.get_publication(slug, active_only=False)
-        before = audit.snapshot(publication, changes)
-        operations.update_publication(publication, changes)
-        audit.record("publication.update", slug, before, audit.snapshot(publication, changes))
+        publication = staff.update_publication(slug, changes)
         db.session.commit()
         return publication
 
@@ -86,10 +79,7 @@ class Orders(MethodView):
         if data["channel"] != "web" and not current_staff().may(ROLE):
             raise Forbidden(problem("role_required", "This needs the '%(role)s' role.", role=ROLE),
                             {"channel": [problem("role_required", "Only staff enter orders from other channels.")]})
-        order = operations.place_order(data)
-        if data["channel"] != "web":
-            audit.record("order.enter", order.number, None, {"channel": data["channel"], "status": order.status,
-                                                             "lines": [[line.publication.slug, line.copies] for line in order.lines]})
+        order = staff.place_order(data)
         db.session.commit()
         return order
 
@@ -101,27 +91,51 @@ def get_order(order_id: int):
     return operations.get_order(order_id)
 
 
-def _staff_action(path: str, action: Callable[[Order], object]) -> None:
-    """Route `POST /orders/<id>/<path>` to `action`, one of the life-cycle operations."""
-
-    def view(order_id: int):
-        order = operations.get_order(order_id)
-        before = order.status
-        action(order)
-        audit.record(f"order.{path}", order.number, {"status": before}, {"status": order.status})
-        db.session.commit()
-        return order
-
-    view.__name__ = f"order_{path.replace('-', '_')}"
-    view.__doc__ = action.__doc__
-    blp.route(f"/orders/<int:order_id>/{path}", methods=["POST"])(
-        staff_required(ROLE)(blp.response(200, OrderOut)(view))
-    )
+def _act(order_id: int, action: str) -> Order:
+    order = staff.act_on_order(order_id, action)
+    db.session.commit()
+    return order
 
 
-for _path, _action in (("approve", operations.approve), ("invoice", operations.issue_invoice),
-                       ("mark-paid", operations.mark_paid), ("ship", operations.ship), ("cancel", operations.cancel)):
-    _staff_action(_path, _action)
+@blp.route("/orders/<int:order_id>/approve", methods=["POST"])
+@staff_required(ROLE)
+@blp.response(200, OrderOut)
+def order_approve(order_id: int):
+    """A free order goes out without an invoice: reserve its copies."""
+    return _act(order_id, "approve")
+
+
+@blp.route("/orders/<int:order_id>/invoice", methods=["POST"])
+@staff_required(ROLE)
+@blp.response(200, OrderOut)
+def order_invoice(order_id: int):
+    """Reserve the copies of a payable order and issue its invoice."""
+    return _act(order_id, "invoice")
+
+
+@blp.route("/orders/<int:order_id>/mark-paid", methods=["POST"])
+@staff_required(ROLE)
+@blp.response(200, OrderOut)
+def order_mark_paid(order_id: int):
+    """The invoice of the order is paid."""
+    return _act(order_id, "mark-paid")
+
+
+@blp.route("/orders/<int:order_id>/ship", methods=["POST"])
+@staff_required(ROLE)
+@blp.response(200, OrderOut)
+def order_ship(order_id: int):
+    """The copies of an approved or paid order are sent; the buyer is told."""
+    return _act(order_id, "ship")
+
+
+@blp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@staff_required(ROLE)
+@blp.response(200, OrderOut)
+def order_cancel(order_id: int):
+    """Cancel before shipping: the copies go back to the stock, the free copies back to the
+    organisation's quota, and an invoice is cancelled by a credit note."""
+    return _act(order_id, "cancel")
 
 
 @blp.route("/free-copies")

@@ -16,6 +16,17 @@ STATUSES = (PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED)
 SEATED = (CONFIRMED, ATTENDED)
 #: statuses that count as "the" registration of an email for an event
 ACTIVE = (PENDING, CONFIRMED, WAITLISTED, ATTENDED)
+#: what each change of a registration may start from, and where it leads; a new
+#: registration is pending (double opt-in), or confirmed or waitlisted as seats allow.
+#: The operations (services.registration.operations) refuse a change from anywhere else,
+#: except that cancelling a cancelled one, verifying twice or checking in twice changes nothing.
+TRANSITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "verify": ((PENDING,), (CONFIRMED, WAITLISTED)),
+    "promote": ((WAITLISTED,), (CONFIRMED,)),
+    "demote": ((CONFIRMED,), (WAITLISTED,)),
+    "check-in": ((CONFIRMED,), (ATTENDED,)),
+    "cancel": ((PENDING, CONFIRMED, WAITLISTED), (CANCELLED,)),
+}
 
 
 class Event(db.Model):

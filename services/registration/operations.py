@@ -34,7 +34,7 @@ from services.registration.forms import clean_answers, validate_extra_field_defi
 from shared.i18n import pick
 from services.registration.members import MEMBER_ORGANISATION_ID, member_parameters
 from services.registration.models import (
-    ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
+    ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, TRANSITIONS, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
 )
 from services.registration.queries import WAITLIST_ORDER
 from shared.db import RunAgain, db, utcnow
@@ -467,9 +467,14 @@ def _check_organisation_cap(event: Event, organisation: MemberOrganisation) -> N
         )
 
 
+def _may(registration: Registration, change: str) -> bool:
+    """Whether `change` (a key of TRANSITIONS) may start from the registration's status."""
+    return registration.status in TRANSITIONS[change][0]
+
+
 def verify_email(registration: Registration) -> Registration:
     """The person clicked the link in the verification email: now they get a place."""
-    if registration.status != PENDING:
+    if not _may(registration, "verify"):
         return registration
     reason = registration_closed_reason(registration.event, utcnow())
     if reason:
@@ -484,7 +489,7 @@ def cancel(registration: Registration) -> Registration:
     """Cancel; a freed seat goes to the first person on the waiting list."""
     if registration.status == CANCELLED:
         return registration
-    if registration.status == ATTENDED:
+    if not _may(registration, "cancel"):
         raise Conflict(problem("already_attended", "An attended registration cannot be cancelled."),
                        {"status": [problem("already_attended", "Already attended.")]})
     event = lock_event(registration.event)
@@ -518,7 +523,7 @@ def correct(registration: Registration, changes: dict[str, Any]) -> Registration
 def promote(registration: Registration, add_seat: bool = False) -> Registration:
     """Staff move a waitlisted person to confirmed: into a free seat or, with `add_seat`,
     into a seat added for them (the capacity grows by one)."""
-    if registration.status != WAITLISTED:
+    if not _may(registration, "promote"):
         raise Conflict(problem("not_waitlisted", "Only a waitlisted registration can be promoted."), {"status": [current_status(registration.status)]})
     event = lock_event(registration.event)
     if add_seat and event.capacity is not None and free_seats(event) == 0:
@@ -540,7 +545,7 @@ def promote_over_capacity(registration: Registration) -> Registration:
 
 def demote(registration: Registration) -> Registration:
     """Staff move a confirmed person to the end of the waiting list; the seat goes to the next in line."""
-    if registration.status != CONFIRMED:
+    if not _may(registration, "demote"):
         raise Conflict(problem("not_confirmed", "Only a confirmed registration can be moved to the waiting list."), {"status": [current_status(registration.status)]})
     event = lock_event(registration.event)
     registration.status = WAITLISTED
@@ -559,7 +564,7 @@ def admit(registration: Registration) -> str:
     found: `confirmed` when this call checked the person in; any other leaves it unchanged."""
     result = db.session.execute(
         sa.update(Registration)
-        .where(Registration.id == registration.id, Registration.status == CONFIRMED)
+        .where(Registration.id == registration.id, Registration.status.in_(TRANSITIONS["check-in"][0]))
         .values(status=ATTENDED, checked_in_at=utcnow())
         .execution_options(synchronize_session=False)
     )

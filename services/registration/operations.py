@@ -31,7 +31,6 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import make_transient_to_detached
 
 from services.registration.forms import clean_answers, validate_extra_field_definitions
-from shared.i18n import pick
 from services.registration.members import MEMBER_ORGANISATION_ID, member_parameters
 from services.registration.models import (
     ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, TRANSITIONS, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
@@ -724,7 +723,3 @@ def _emit_scheduled(event: Event) -> None:
         f"event.scheduled:{event.slug}:{uuid.uuid4().hex}",
         {"event": event_summary(event), "cancelled": not event.published},
     )
-
-
-def title_in(event: Event, language: str) -> str:
-    return pick(event.title, language)

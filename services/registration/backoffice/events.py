@@ -14,16 +14,14 @@ from werkzeug.datastructures import MultiDict
 
 from services.registration import certificates, exports, operations, queries, staff
 from services.registration.backoffice import bp, role_required
-from services.registration.backoffice.i18n import gettext as _, refusal
+from services.registration.backoffice.i18n import gettext as _, language, refusal
 from services.registration.forms import EXTRA_FIELD_TYPES
 from services.registration.models import EVENT_KINDS, STATUSES, Event
 from services.registration.schemas import EventIn, MessageIn
 from shared.db import db
 from shared.errors import ApiError, flatten
-from shared.i18n import LANGUAGES
+from shared.i18n import LANGUAGES, pick
 
-#: staff write an event's texts in every language the forms speak
-FORM_LANGUAGES = LANGUAGES
 #: empty extra-field rows offered below the event's own (more after saving)
 BLANK_EXTRA_ROWS = 2
 #: the form's date fields (EventIn's names) and whether each is required
@@ -40,7 +38,7 @@ def events() -> ResponseReturnValue:
 # --- the event form ----------------------------------------------------------------------
 
 def _texts(form: MultiDict, prefix: str) -> dict[str, str]:
-    return {lang: form.get(f"{prefix}_{lang}", "").strip() for lang in FORM_LANGUAGES if form.get(f"{prefix}_{lang}", "").strip()}
+    return {lang: form.get(f"{prefix}_{lang}", "").strip() for lang in LANGUAGES if form.get(f"{prefix}_{lang}", "").strip()}
 
 
 def _extra_fields(form: MultiDict) -> list[dict[str, Any]]:
@@ -106,7 +104,7 @@ def _form_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     for key, messages in errors.items():
         base, _dot, rest = key.partition(".")
         if base in ("title", "description"):
-            key = f"{base}_{rest if rest in FORM_LANGUAGES else 'en'}"
+            key = f"{base}_{rest if rest in LANGUAGES else 'en'}"
         elif base == "extra_fields":
             key = f"extra_{rest.partition('.')[0]}" if rest[:1].isdigit() else "extra_fields"
         named.setdefault(key, []).extend(messages)
@@ -121,7 +119,7 @@ def _form_of(event: Event) -> MultiDict:
                               "capacity": "" if event.capacity is None else event.capacity,
                               "max_per_organisation": event.max_per_organisation or ""}
     for prefix, texts in (("title", event.title), ("description", event.description or {})):
-        values.update({f"{prefix}_{lang}": texts.get(lang, "") for lang in FORM_LANGUAGES})
+        values.update({f"{prefix}_{lang}": texts.get(lang, "") for lang in LANGUAGES})
     for name, _required in DATE_FIELDS:
         moment = getattr(event, name)
         values[name] = moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
@@ -131,7 +129,7 @@ def _form_of(event: Event) -> MultiDict:
     for index, definition in enumerate(event.extra_fields or []):
         values.update({f"extra_{index}_name": definition["name"], f"extra_{index}_type": definition["type"],
                        f"extra_{index}_choices": "\n".join(definition.get("choices", []))})
-        values.update({f"extra_{index}_label_{lang}": (definition.get("label") or {}).get(lang, "") for lang in FORM_LANGUAGES})
+        values.update({f"extra_{index}_label_{lang}": (definition.get("label") or {}).get(lang, "") for lang in LANGUAGES})
         if definition.get("required"):
             values[f"extra_{index}_required"] = "on"
     values["extra_rows"] = len(event.extra_fields or [])
@@ -167,7 +165,7 @@ def _render_form(form: MultiDict, errors: dict[str, list[str]], event: Event | N
     # The form posts back as many rows as it showed; a fresh form gets blank rows to fill.
     rows = int(form.get("extra_rows", "0") or 0) + (BLANK_EXTRA_ROWS if request.method == "GET" else 0)
     return render_template("backoffice/event_form.html", form=form, errors=errors, kinds=[(k, _(k)) for k in EVENT_KINDS], event=event,
-                           extra_rows=rows, extra_types=EXTRA_FIELD_TYPES, languages=FORM_LANGUAGES), 422 if errors else 200
+                           extra_rows=rows, extra_types=EXTRA_FIELD_TYPES, languages=LANGUAGES), 422 if errors else 200
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -178,7 +176,7 @@ def new_event() -> ResponseReturnValue:
     event, errors = _save_event(None)
     if event is None:
         return _render_form(request.form, errors, None)
-    flash(_("Event “{title}” created.", title=event.title.get("en") or event.slug))
+    flash(_("Event “{title}” created.", title=pick(event.title, language()) or event.slug))
     return redirect(url_for("backoffice.participants", slug=event.slug))
 
 
@@ -191,7 +189,7 @@ def edit_event(slug: str) -> ResponseReturnValue:
     saved, errors = _save_event(event)
     if saved is None:
         return _render_form(request.form, errors, event)
-    flash(_("Event “{title}” saved.", title=saved.title.get("en") or saved.slug))
+    flash(_("Event “{title}” saved.", title=pick(saved.title, language()) or saved.slug))
     return redirect(url_for("backoffice.participants", slug=slug))
 
 

@@ -26,7 +26,7 @@ from services.orders.documents import (  # noqa: E402
     EFUS_SELLER,
     STATIC_DIR,
     BankDetails,
-    BillingDocument,
+    DocumentContent,
     DocumentLine,
     Party,
     VatTreatment,
@@ -37,7 +37,7 @@ from services.orders.documents import (  # noqa: E402
 GOAL = 0.80
 SECONDS = 24  # of measuring, after the warm-up
 
-INVOICE = BillingDocument(
+INVOICE = DocumentContent(
     kind="invoice",
     number="2026-00042",
     issue_date=date(2026, 3, 12),

@@ -97,7 +97,9 @@ class BankDetails:
 
 
 @dataclass(frozen=True)
-class BillingDocument:
+class DocumentContent:
+    """What an invoice or credit note shows, as rendered (the stored one is models.BillingDocument)."""
+
     kind: Kind
     number: str  # e.g. "2026-00042"
     issue_date: date
@@ -161,7 +163,7 @@ def _group_iban(iban: str) -> str:
 _TEMPLATES = JinjaLanguages(FileSystemLoader(TEMPLATES_DIR))
 
 
-def document_html(doc: BillingDocument) -> str:
+def document_html(doc: DocumentContent) -> str:
     """The document as HTML, for `render_pdf` with `STATIC_DIR` as resource directory."""
     return _TEMPLATES(doc.language).get_template("orders/document.html").render(
         doc=doc,
@@ -252,7 +254,7 @@ def _tax(parent: etree._Element, vat: VatTreatment, basis_cents: int | None = No
         _el(tax, "ram:RateApplicablePercent", "0")
 
 
-def factur_x_xml(doc: BillingDocument) -> bytes:
+def factur_x_xml(doc: DocumentContent) -> bytes:
     """The document as Factur-X EN 16931 XML, checked against the official XSD."""
     root = etree.Element(f"{{{_NS['rsm']}}}CrossIndustryInvoice", nsmap=_NS)
     context = _el(root, "rsm:ExchangedDocumentContext")
@@ -383,7 +385,7 @@ _FACTUR_X_XMP = f"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-
 </rdf:RDF>""".encode()
 
 
-def render_document(doc: BillingDocument) -> bytes:
+def render_document(doc: DocumentContent) -> bytes:
     """The final PDF/A-3b with the Factur-X XML embedded."""
     attachment = PdfAttachment(
         name=FACTUR_X_FILENAME,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from services.orders.documents import (
-    EFUS_SELLER, BankDetails, BillingDocument as DocumentContent, DocumentLine, Party, VatTreatment, render_document,
+    EFUS_SELLER, BankDetails, DocumentContent, DocumentLine, Party, VatTreatment, render_document,
 )
 from services.orders.membership import DirectoryUnavailable, Membership, lookup
 from services.orders.models import (

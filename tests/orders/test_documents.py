@@ -19,7 +19,7 @@ from services.orders.documents import (
     EFUS_SELLER,
     STATIC_DIR,
     BankDetails,
-    BillingDocument,
+    DocumentContent,
     DocumentLine,
     Party,
     VatTreatment,
@@ -37,8 +37,8 @@ PUBLICATION = "Police-Population Relations: Challenges, Local Practices and Reco
 SELLER = replace(EFUS_SELLER, legal_id="12345678900011")  # made-up SIRET
 
 
-def make_invoice() -> BillingDocument:
-    return BillingDocument(
+def make_invoice() -> DocumentContent:
+    return DocumentContent(
         kind="invoice",
         number="2026-00042",
         issue_date=date(2026, 3, 12),
@@ -64,8 +64,8 @@ def make_invoice() -> BillingDocument:
     )
 
 
-def make_credit_note() -> BillingDocument:
-    return BillingDocument(
+def make_credit_note() -> DocumentContent:
+    return DocumentContent(
         kind="credit_note",
         number="2026-00043",
         issue_date=date(2026, 4, 1),

@@ -4,6 +4,25 @@ One `db` object; each service's Flask app binds it to its own database URL. SQLi
 embedded default, PostgreSQL the production database. On SQLite every transaction starts
 with `BEGIN IMMEDIATE`, so two writers never both read a count and then both write: the
 capacity and quota rules hold on both databases.
+
+The transaction rule, the same in every service:
+- **The caller owns the transaction.** A view (one web request) or an actor (one message)
+  commits once, after the operations it called; operations and each service's `staff.py`
+  (which writes the audit entry beside the change) change objects and flush, never commit
+  or roll back. An error before the commit writes nothing: Flask-SQLAlchemy rolls the
+  session back at the end of the request, and a view that answers an error itself (a form
+  shown again with its errors) rolls back first.
+- **No transaction stays open across a network call.** Before asking another service over
+  HTTP (the orders service's member lookup in `resolve_membership`, the back office's
+  `remote.service_api`), `close_before_call()` ends the reads done so far: the other
+  service may call this one back, and on SQLite an open transaction holds the database's
+  write lock. What was read is read again, under lock, after the call.
+- **The one place that commits more than once** is the notify service's `deliver`, for the
+  same reason: the SMTP conversation (seconds, and the part that may be repeated) sits
+  between the transaction that claims the delivery and the one that records its outcome,
+  each committed on its own (services/notify/operations.py says why that is safe).
+- Jobs outside a request (the relay, the scheduler, the retention job, `retry_on_lock_conflict`)
+  own their transactions the same way: each commits its own unit of work.
 """
 from __future__ import annotations
 
@@ -124,6 +143,12 @@ def insert_if_absent(model: type[Base], values: dict[str, Any], key: str | None 
     commit (PostgreSQL) or for the database (SQLite), then finds the row.
     """
     return dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key] if key else None)
+
+
+def close_before_call() -> None:
+    """End the session's transaction before a call to another service (the rule above):
+    nothing was written yet, so this only lets go of what the reads held."""
+    db.session.rollback()
 
 
 def ping(session: Any) -> None:

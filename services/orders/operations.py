@@ -26,7 +26,7 @@ from services.orders.models import (
     RECEIVED, RESERVED, SHIPPED, UNVERIFIED, VERIFIED, BillingDocument, CreditNote, DocumentCounter, FreeCopyLedger,
     Invoice, Order, OrderLine, Publication,
 )
-from shared.db import db, insert_if_absent, utcnow
+from shared.db import close_before_call, db, insert_if_absent, utcnow
 from shared.errors import ApiError, Conflict, NotFound, Problem, plural_problem, problem
 from shared.i18n import language_or_default, pick, translate, translate_plural
 from shared.observability import INVOICE_RENDER
@@ -158,7 +158,7 @@ def resolve_membership(order_id: int) -> Order | None:
     email = db.session.scalar(
         sa.select(Order.email).where(Order.id == order_id, Order.membership == UNVERIFIED, Order.status != CANCELLED)
     )
-    db.session.rollback()  # hold no transaction (on SQLite: no write lock) during the HTTP call
+    close_before_call()
     if email is None:
         return None
     membership = lookup(email)

@@ -17,7 +17,7 @@ from shared import audit
 from shared.auth import StaffAccount, issue_token
 from shared.contracts.notify import DELIVERY_STATUSES
 from shared.contracts.orders import ORDER_ACTIONS, ORDER_STATUSES
-from shared.db import db
+from shared.db import close_before_call, db
 from shared.i18n import pick
 from shared.web import settings
 
@@ -35,9 +35,7 @@ def service_api(service: str, method: str, path: str, **kwargs: Any) -> requests
     """Call `service`'s staff API as the logged-in staff member (a token issued for them)."""
     account = db.session.get(StaffAccount, g.staff.id)
     token = issue_token(account, settings().secret_key)
-    # No transaction stays open during the call: the other service may call this one back
-    # (the member lookup), and on SQLite an open transaction holds the database's write lock.
-    db.session.rollback()
+    close_before_call()  # the other service may call this one back (shared.db, the transaction rule)
     try:
         return requests.request(method, f"{settings().service_url(service)}/api/v1{path}",
                                 headers={"Authorization": f"Bearer {token}", "Accept-Language": language()}, timeout=15, **kwargs)

@@ -33,6 +33,74 @@ def migrate(services: tuple[str, ...], wait: float) -> None:
         click.echo(f"{service}: database up to date")
 
 
+@main.group()
+def db() -> None:
+    """One service's migration history, on Alembic's own commands (`eupolnet migrate` brings
+    every database up to date)."""
+
+
+def _alembic(service: str):  # noqa: ANN202  (an alembic Config)
+    from shared.migrations import alembic_config
+
+    config = alembic_config(service, load_settings().database_url(service))
+    config.stdout = click.get_text_stream("stdout")  # alembic prints here (click's, in tests too)
+    return config
+
+
+@db.command("upgrade")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("revision", default="head")
+def db_upgrade(service: str, revision: str) -> None:
+    """Upgrade SERVICE's database to REVISION (default: head; `+1` for the next one)."""
+    from alembic import command
+
+    command.upgrade(_alembic(service), revision)
+
+
+@db.command("downgrade")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("revision")
+def db_downgrade(service: str, revision: str) -> None:
+    """Downgrade SERVICE's database to REVISION (`-1` for the one before; `base` for none)."""
+    from alembic import command
+
+    command.downgrade(_alembic(service), revision)
+
+
+@db.command("current")
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def db_current(services: tuple[str, ...]) -> None:
+    """The revision each database of SERVICES (default: all) is at."""
+    from alembic import command
+
+    from ops.databases import migrated_services
+
+    for service in services or migrated_services():
+        click.echo(f"{service}:")
+        command.current(_alembic(service))
+
+
+@db.command("history")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--verbose", "-v", is_flag=True, help="Each revision's date, parents and message in full.")
+def db_history(service: str, verbose: bool) -> None:
+    """SERVICE's revisions, newest first; `(head)` and `(current)` mark where code and database are."""
+    from alembic import command
+
+    command.history(_alembic(service), verbose=verbose, indicate_current=True)
+
+
+@db.command("revision")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--message", "-m", required=True, help="What the revision changes.")
+def db_revision(service: str, message: str) -> None:
+    """Write a new revision of SERVICE from the difference between its models and its
+    database (brought to head first), to review before committing (developers)."""
+    from alembic import command
+
+    command.revision(_alembic(service), message=message, autogenerate=True)
+
+
 @main.command()
 @click.argument("name", type=click.Choice(PROCESS_NAMES))
 def process(name: str) -> None:

@@ -47,8 +47,8 @@ def test_production_refuses_a_default_or_short_secret(environ):
 def test_staff_create_prints_a_token_that_works(environ, databases, clean, monkeypatch):
     from click.testing import CliRunner
 
-    from services.registration import create_app
     from ops.cli import main
+    from services.registration import create_app
 
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -96,3 +96,31 @@ def test_a_staff_token_expires_after_staff_token_days(environ, databases, clean,
     new = result.output.strip().splitlines()[-1]
     assert client.get("/api/v1/staff/me", headers={"Authorization": f"Bearer {new}"}).json["email"] == "desk@efus.eu"
     assert CliRunner().invoke(main, ["staff", "token", "nobody@efus.eu"], env=environ).exit_code != 0
+
+
+def test_the_db_commands_move_one_database_along_its_history(environ, tmp_path, monkeypatch):
+    """`eupolnet db`: current, history, downgrade and upgrade on Alembic's own commands."""
+    from click.testing import CliRunner
+
+    from ops.cli import main
+    from shared.migrations import head_revision
+
+    for name, value in {**environ, "NOTIFY_DATABASE_URL": f"sqlite:///{tmp_path}/notify.sqlite3"}.items():
+        monkeypatch.setenv(name, value)
+    head = head_revision("notify")
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, ["db", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert run("current", "notify").strip() == "notify:"
+    run("upgrade", "notify")
+    assert f"{head} (head)" in run("current", "notify")
+    history = run("history", "notify")
+    assert f"-> {head} (head) (current)" in history
+    previous = history.splitlines()[1].split(" -> ")[1].split(" ")[0].rstrip(",")
+    run("downgrade", "notify", "-1")
+    assert previous in run("current", "notify") and head not in run("current", "notify")
+    run("upgrade", "notify")
+    assert f"{head} (head)" in run("current", "notify")

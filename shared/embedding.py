@@ -7,6 +7,13 @@ page elsewhere can neither read the form description nor send the JSON submissio
 preflight is not answered with CORS headers, so the browser never sends the POST). No
 credentials are ever allowed: the widget sends no cookies and needs none.
 
+Why not Flask-CORS (tried, 6.0): it matches paths by regular expression rather than this
+app's URL rules, and it answers every preflight from a listed origin with
+`Access-Control-Allow-Origin`, even for a method or a header it does not allow (a staff
+PATCH, an `Authorization` header), leaving the refusal to the browser. Here such a
+preflight gets no CORS header at all, which tests/embed/test_http.py holds us to; the ~40
+lines below are what that costs.
+
 The rate limit counts submissions per client address in Redis, shared by every worker; when
 Redis cannot be reached each process counts in its own memory, so registrations still go
 through. The client address (`client_address`) is, behind `TRUSTED_PROXIES` reverse

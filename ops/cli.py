@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 import click
@@ -43,7 +44,7 @@ def _alembic(service: str):  # noqa: ANN202  (an alembic Config)
     from shared.migrations import alembic_config
 
     config = alembic_config(service, load_settings().database_url(service))
-    config.stdout = click.get_text_stream("stdout")  # alembic prints here (click's, in tests too)
+    config.stdout = sys.stdout  # alembic prints here: the stream of this call (click's runner in tests)
     return config
 
 
@@ -57,7 +58,7 @@ def db_upgrade(service: str, revision: str) -> None:
     command.upgrade(_alembic(service), revision)
 
 
-@db.command("downgrade")
+@db.command("downgrade", context_settings={"ignore_unknown_options": True})  # `-1` is a revision
 @click.argument("service", type=click.Choice(SERVICES))
 @click.argument("revision")
 def db_downgrade(service: str, revision: str) -> None:

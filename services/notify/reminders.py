@@ -32,12 +32,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.notify.models import Registrant, ScheduledEvent
+from shared.contracts.registration import SEATED
 from shared.db import db, dialect_insert, insert_if_absent, utcnow
 from shared.outbox import emit
 from shared.web import settings
 
-#: statuses whose registration messages carry the event's join link
-SEATED = ("confirmed", "attended")
 #: registration messages that say where a registration stands (event.reminder comes from us)
 REGISTRATION_NEWS = frozenset({
     "registration.pending", "registration.confirmed", "registration.waitlisted",

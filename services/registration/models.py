@@ -6,14 +6,12 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared.contracts.registration import ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED
+from shared.contracts.registration import REGISTRATION_STATUSES as STATUSES
 from shared.db import UTCDateTime, db, utcnow
 
 EVENT_KINDS = ("webconference", "academy", "assembly", "conference")
 
-PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED = "pending", "confirmed", "waitlisted", "cancelled", "attended"
-STATUSES = (PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED)
-#: statuses that occupy a seat
-SEATED = (CONFIRMED, ATTENDED)
 #: statuses that count as "the" registration of an email for an event
 ACTIVE = (PENDING, CONFIRMED, WAITLISTED, ATTENDED)
 #: what each change of a registration may start from, and where it leads; a new

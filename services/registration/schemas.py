@@ -10,7 +10,7 @@ from flask import has_request_context, request
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from services.registration.forms import clean_answers
-from services.registration.models import EVENT_KINDS, STATUSES, Event
+from services.registration.models import ATTENDED, CONFIRMED, EVENT_KINDS, SEATED, STATUSES, WAITLISTED, Event
 from shared.i18n import LANGUAGES
 from shared.db import db
 from shared.errors import problem
@@ -177,7 +177,7 @@ class RegistrationOut(Schema):
     def _event(self, registration) -> dict:
         from services.registration.operations import event_summary
 
-        return event_summary(registration.event, with_join_url=registration.status in ("confirmed", "attended"))
+        return event_summary(registration.event, with_join_url=registration.status in SEATED)
 
 
 class RegistrationStaffOut(RegistrationOut):
@@ -202,7 +202,7 @@ class RegistrationListQuery(StrictSchema):
 class MessageIn(StrictSchema):
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)), load_default=lambda: ["confirmed", "waitlisted", "attended"])
+    statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)), load_default=lambda: [CONFIRMED, WAITLISTED, ATTENDED])
 
 
 class MemberIn(StrictSchema):

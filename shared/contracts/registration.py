@@ -1,7 +1,13 @@
-"""Messages emitted by the registration service (version 1)."""
+"""Messages emitted by the registration service (version 1), and the registration statuses
+they carry (the service's model declares its column with them)."""
 from marshmallow import Schema, fields, validate
 
 from shared.i18n import LANGUAGES
+
+PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED = "pending", "confirmed", "waitlisted", "cancelled", "attended"
+REGISTRATION_STATUSES = (PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED)
+#: statuses that hold a seat: only these ever get the join link of a web conference
+SEATED = (CONFIRMED, ATTENDED)
 
 
 class Person(Schema):

@@ -42,6 +42,7 @@ from shared import audit
 from shared.auth import Staff, StaffAccount, StaffSession
 from shared.db import db, utcnow
 from shared.embedding import client_address, rate_limit
+from shared.i18n import pick
 
 log = logging.getLogger("eupolnet.backoffice")
 
@@ -77,7 +78,7 @@ def csrf_token() -> str:
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "staff": g.get("staff"), "_": _, "refusal": refusal, "event_time": event_time, "lang": language(),
-            "languages": LANGUAGES}
+            "languages": LANGUAGES, "pick": pick}
 
 
 @bp.before_request

@@ -11,7 +11,8 @@ session cookie and one place for CSRF.
 Security: Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure in production)
 names a server-side session (`StaffSession`) that logging out deletes, as do a new password
 and `eupolnet staff revoke`, so a copied cookie stops working; every POST carries the
-session's CSRF token (refused with 400 otherwise); failed logins are throttled per client
+session's CSRF token (refused with 400 otherwise); the forms are read with WTForms
+(`forms.py`); failed logins are throttled per client
 address and per (address, email) with Flask-Limiter in Redis, so an attacker elsewhere
 cannot lock the real person out, and unknown and known emails get the same answer in the
 same time; the account and its role are read again from the database on every request and
@@ -37,6 +38,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from services.registration.backoffice.forms import LoginForm
 from services.registration.backoffice.i18n import LANGUAGES, event_time, gettext as _, language, refusal
 from shared import audit
 from shared.auth import Staff, StaffAccount, StaffSession
@@ -70,6 +72,9 @@ def _configure(state: Any) -> None:
 # --- session, CSRF, roles, language ------------------------------------------------------
 
 def csrf_token() -> str:
+    """The session's CSRF token, the same on every page of the session. Not Flask-WTF's: its
+    tokens carry the time they were made, so two pages of one session would differ by more
+    than what they show (tests/backoffice/test_staff_accounts.py compares them)."""
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
@@ -146,12 +151,12 @@ def masked(email: str) -> str:
 
 
 def _address_and_email() -> str:
-    email = request.form.get("email", "").strip().lower()
+    email = LoginForm(request.form).email.data or ""
     return f"{client_address()}/{hashlib.sha256(email.encode()).hexdigest()[:32]}"
 
 
 def _too_many_attempts(limit: Any) -> ResponseReturnValue:
-    log.warning("login throttled address=%s email=%s", client_address(), masked(request.form.get("email", "").strip().lower()))
+    log.warning("login throttled address=%s email=%s", client_address(), masked(LoginForm(request.form).email.data or ""))
     error = _("Too many failed attempts: try again in {minutes} minutes.", minutes=15)
     return render_template("backoffice/login.html", error=error, email=request.form.get("email", "")), 429
 
@@ -170,8 +175,8 @@ def login() -> ResponseReturnValue:
     status = 200
     email = ""
     if request.method == "POST":
-        email = request.form.get("email", "").strip().lower()
-        password = request.form.get("password", "")
+        form = LoginForm(request.form)
+        email, password = form.email.data or "", form.password.data or ""
         account = db.session.scalar(sa.select(StaffAccount).where(StaffAccount.email == email)) if email else None
         usable = account is not None and account.active and account.password_hash
         if check_password_hash(account.password_hash if usable else _dummy_hash(), password) and usable:

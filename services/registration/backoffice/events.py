@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.registration import certificates, exports, operations, queries, staff
 from services.registration.backoffice import bp, role_required
+from services.registration.backoffice.forms import MessageForm
 from services.registration.backoffice.i18n import gettext as _, language, refusal
 from services.registration.forms import EXTRA_FIELD_TYPES
 from services.registration.models import EVENT_KINDS, STATUSES, Event
@@ -275,9 +276,7 @@ def message(slug: str) -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            data = MessageIn().load({"subject": request.form.get("subject", "").strip(),
-                                     "body": request.form.get("body", "").strip(),
-                                     "statuses": request.form.getlist("statuses")})
+            data = MessageIn().load(MessageForm(request.form).payload())
             if not data["statuses"]:
                 raise ValidationError({"statuses": [_("Choose at least one group of registrants.")]})
         except ValidationError as error:

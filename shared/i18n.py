@@ -22,14 +22,14 @@ from babel import Locale, dates, numbers
 from babel.support import NullTranslations, Translations
 from jinja2 import BaseLoader, Environment, StrictUndefined, select_autoescape
 
-#: every language EU-POLNET speaks, in the order people are offered them (English first)
-LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "it", "de", "pt")
-#: the language of the msgids, and of any text missing in another language
-DEFAULT_LANGUAGE = "en"
-#: each language in its own words, for language pickers
+#: every language EU-POLNET speaks, in the order people are offered them (English first),
+#: each in its own words for language pickers: the one list of languages
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English", "fr": "Français", "es": "Español", "it": "Italiano", "de": "Deutsch", "pt": "Português",
 }
+LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
+#: the language of the msgids, and of any text missing in another language
+DEFAULT_LANGUAGE = "en"
 #: the back office's own interface
 BACKOFFICE_LANGUAGES: tuple[str, ...] = ("en", "fr")
 LOCALES_DIR = Path(__file__).with_name("locales")

@@ -6,12 +6,16 @@ audit entry are written together or not at all.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Callable
+
+import sqlalchemy as sa
 
 from services.registration import certificates, operations, privacy, tickets
 from services.registration.members import ImportReport, import_csv, save_organisation
 from services.registration.models import Event, MemberOrganisation, Registration
 from shared import audit
+from shared.auth import StaffAccount, StaffSession
 from shared.db import db
 from shared.errors import NotFound, problem
 
@@ -111,3 +115,17 @@ def erase_person(email: str) -> int:
     count = privacy.erase_person(email)
     audit.record("person.erase", "personal data", None, {"registrations_anonymised": count})
     return count
+
+
+def open_session(account: StaffAccount, session_id: str, expired_before: dt.datetime) -> None:
+    """A back-office login: its server-side session (the account's expired ones go)."""
+    db.session.execute(sa.delete(StaffSession).where(StaffSession.account_id == account.id,
+                                                     StaffSession.created_at < expired_before))
+    db.session.add(StaffSession(id=session_id, account_id=account.id))
+    audit.record("staff.login", account.email)
+
+
+def close_session(session_id: str, email: str) -> None:
+    """A back-office logout: the session ends on the server, so a copied cookie stops working."""
+    db.session.execute(sa.delete(StaffSession).where(StaffSession.id == session_id))
+    audit.record("staff.logout", email)

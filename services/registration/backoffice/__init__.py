@@ -38,9 +38,9 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from services.registration import staff
 from services.registration.backoffice.forms import LoginForm
 from services.registration.backoffice.i18n import LANGUAGES, event_time, gettext as _, language, refusal
-from shared import audit
 from shared.auth import Staff, StaffAccount, StaffSession
 from shared.db import db, utcnow
 from shared.embedding import client_address, rate_limit
@@ -186,12 +186,9 @@ def login() -> ResponseReturnValue:
                 session["lang"] = chosen_language
             session.permanent = True
             sid = secrets.token_urlsafe(32)
-            db.session.execute(sa.delete(StaffSession).where(StaffSession.account_id == account.id,
-                                                             StaffSession.created_at < utcnow() - SESSION_LIFETIME))
-            db.session.add(StaffSession(id=_session_id(sid), account_id=account.id))
             session["sid"] = sid
             g.staff = Staff(id=account.id, email=account.email, role=account.role)
-            audit.record("staff.login", account.email)
+            staff.open_session(account, _session_id(sid), utcnow() - SESSION_LIFETIME)
             db.session.commit()
             target = request.args.get("next") or ""
             if not target.startswith("/staff/") or target.startswith("//"):
@@ -206,8 +203,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     if g.get("staff") is not None:
-        db.session.execute(sa.delete(StaffSession).where(StaffSession.id == _session_id(session["sid"])))
-        audit.record("staff.logout", g.staff.email)
+        staff.close_session(_session_id(session["sid"]), g.staff.email)
         db.session.commit()
     chosen_language = session.get("lang")
     session.clear()

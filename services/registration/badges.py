@@ -36,7 +36,7 @@ def badges_pdf(event: Event) -> bytes:
             "first_name": registration.first_name,
             "last_name": registration.last_name,
             "organisation": registration.organisation,
-            "qr": tickets.qr_svg(operations.ticket_code(registration)) if tickets.has_ticket(event) else None,
+            "qr": tickets.qr_svg(operations.ticket_code(registration)) if operations.has_ticket(event) else None,
         })
     return render_pdf(render_template("badges.html", badges=badges, title=pick(event.title, "en")))
 

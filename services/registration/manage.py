@@ -13,7 +13,7 @@ from services.registration import operations, queries, tickets
 from services.registration.certificates import certificate_response
 from services.registration.embed import when_text
 from services.registration.forms import label
-from services.registration.models import CONFIRMED, SEATED
+from services.registration.models import SEATED
 from services.registration.schemas import RegistrationPatch
 from shared.db import db
 from shared.errors import ApiError, flatten, translated
@@ -35,6 +35,7 @@ def _page(token: str, errors: dict[str, list[str]] | None = None, notice: str | 
     registration = operations.registration_for_token(token)
     language = language_or_default(registration.language)
     event = registration.event
+    ticket = operations.ticket_of(registration)
     with force_locale(language):
         page = render_template(
             "registration/manage.html",
@@ -53,8 +54,7 @@ def _page(token: str, errors: dict[str, list[str]] | None = None, notice: str | 
             languages=LANGUAGE_NAMES,
             errors=translated(errors or {}, language),
             notice=notice,
-            ticket_svg=tickets.qr_svg(operations.ticket_code(registration))
-            if registration.status == CONFIRMED and tickets.has_ticket(event) else None,
+            ticket_svg=tickets.qr_svg(ticket) if ticket else None,
         )
     return page, status
 

@@ -625,9 +625,20 @@ def _ticket_signer_for(secret_key: str) -> Signer:
     return Signer(secret_key, salt=TICKET_SALT, digest_method=hashlib.sha256)
 
 
+def has_ticket(event: Event) -> bool:
+    """People come to the door of events in a room; a web conference has no door, nor tickets."""
+    return not event.online
+
+
 def ticket_code(registration: Registration) -> str:
     """What the QR code of the registration's ticket holds: `PUBLICID.SIGNATURE` (services/registration/tickets.py)."""
     return _ticket_signer().sign(registration.public_id).decode()
+
+
+def ticket_of(registration: Registration) -> str | None:
+    """The code of the registration's ticket while it lets its holder in (confirmed, at an
+    event in a room); None otherwise."""
+    return ticket_code(registration) if registration.status == CONFIRMED and has_ticket(registration.event) else None
 
 
 def ticket_public_id(code: str) -> str | None:
@@ -694,7 +705,7 @@ def registration_message(registration: Registration) -> dict[str, Any]:
         "event": event_summary(registration.event, with_join_url=registration.status in SEATED),
         "manage_url": manage_url(registration),
         "verify_url": manage_url(registration) if registration.status == PENDING else None,
-        "ticket": ticket_code(registration) if registration.status == CONFIRMED and not registration.event.online else None,
+        "ticket": ticket_of(registration),
     }
 
 

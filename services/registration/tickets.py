@@ -47,11 +47,6 @@ class TicketRefused(Conflict):
         self.registration = registration
 
 
-def has_ticket(event: Event) -> bool:
-    """People come to the door of events in a room; a web conference has no door."""
-    return not event.online
-
-
 def qr_svg(code: str) -> str:
     """The QR code of `code` as an inline SVG element (no size: the page's CSS sets it)."""
     import segno  # loaded by the first ticket shown, not by every web worker
@@ -125,7 +120,6 @@ def check_in_list(event: Event) -> list[dict[str, Any]]:
         .order_by(Registration.last_name, Registration.first_name, Registration.id)
     )
     return [attendee(registration) for registration in rows]
-
 
 
 def refusal_response(refusal: TicketRefused, language: str | None = None) -> ResponseReturnValue:

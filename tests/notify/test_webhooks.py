@@ -119,12 +119,15 @@ def test_an_endpoint_that_fails_is_retried_then_failed_and_staff_resend(
     assert len({verified(post, secret)["id"] for post in receiver.posts}) == 1, "the same id on every attempt"
 
     # the last retry fails: the delivery is failed, staff see it and resend it
-    receiver.statuses = [500]
+    receiver.statuses = [500, 500]
     enqueue(broker, registration_envelope("registration.cancelled", email="luis@porto.pt", status="cancelled"))
     wait_for(lambda: len(rows(notify_db)) == 2)
+    # its retries used up, and due at once, whether its first attempt was made yet or not
     with notify_db.begin() as connection:
-        connection.execute(sa.text("UPDATE webhook_delivery SET retries = :n WHERE status = 'queued'"), {"n": len(webhooks.BACKOFF)})
+        connection.execute(sa.text("UPDATE webhook_delivery SET retries = :n, due_at = CURRENT_TIMESTAMP WHERE status = 'queued'"),
+                           {"n": len(webhooks.BACKOFF)})
     [failed] = wait_for(lambda: [r for r in rows(notify_db) if r["status"] == "failed"])
+    receiver.statuses.clear()
     listing = notify_client.get("/api/v1/webhooks/deliveries?status=failed", headers=admin).json
     assert [d["id"] for d in listing] == [failed["id"]] and listing[0]["last_status"] == 500
     assert notify_client.post(f"/api/v1/webhooks/deliveries/{delivered['id']}/resend", headers=admin).status_code == 409

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import functools
 import mimetypes
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -26,17 +25,6 @@ if TYPE_CHECKING:
 
 class ResourceRefused(Exception):
     """A document referred to a resource outside the allowed ones."""
-
-
-@dataclass(frozen=True)
-class PdfAttachment:
-    """A file embedded in the PDF (for PDF/A-3, an associated file)."""
-
-    name: str
-    data: bytes
-    description: str = ""
-    # PDF/A-3 AFRelationship: Data, Source, Alternative, Supplement or Unspecified.
-    relationship: str = "Unspecified"
 
 
 @functools.cache
@@ -74,29 +62,18 @@ def _fetcher_class() -> type:
     return _PackagedResourceFetcher
 
 
-def _list_associated_files_once(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
-    # WeasyPrint 70 puts each PDF/A-3 associated file twice in the catalog's /AF
-    # (WeasyPrint issue #2917).
-    import pydyf
-
-    if "AF" in pdf.catalog:
-        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
-
-
 def render_pdf(
     html: str,
     *,
     resource_dir: Path | None = None,
-    attachments: Sequence[PdfAttachment] = (),
-    xmp_metadata: Sequence[bytes] = (),
     pdf_variant: str | None = None,
+    finisher: Callable[[weasyprint.Document, pydyf.PDF], None] | None = None,
 ) -> bytes:
     """Render `html` to PDF bytes.
 
     Relative URLs in the HTML and CSS resolve inside `resource_dir`, the only
-    directory files may be read from. `xmp_metadata` holds extra `<rdf:RDF>` blocks
-    for the XMP packet (Factur-X needs one); `pdf_variant` is a WeasyPrint variant
-    such as "pdf/a-3b".
+    directory files may be read from. `pdf_variant` is a WeasyPrint variant such as
+    "pdf/a-3b"; `finisher` is WeasyPrint's hook to change the PDF before it is written.
 
     Raises `ResourceRefused` when the document refers to the network or to a file
     outside `resource_dir`, and `OSError` when an allowed file cannot be read.
@@ -110,21 +87,7 @@ def render_pdf(
         document = weasyprint.HTML(
             string=html, base_url=base_url, url_fetcher=fetcher
         ).render(pdf_variant=pdf_variant)
-        document.metadata.xmp_metadata.extend(xmp_metadata)
-        return document.write_pdf(
-            finisher=_list_associated_files_once,
-            pdf_variant=pdf_variant,
-            attachments=[
-                weasyprint.Attachment(
-                    string=attachment.data,
-                    name=attachment.name,
-                    description=attachment.description,
-                    relationship=attachment.relationship,
-                    url_fetcher=fetcher,
-                )
-                for attachment in attachments
-            ],
-        )
+        return document.write_pdf(finisher=finisher, pdf_variant=pdf_variant)
     except FatalURLFetchingError as error:
         # WeasyPrint wraps the fetcher's exception in a BaseException; hand back ours.
         raise error.__cause__ from None

@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pycountry
 from jinja2 import FileSystemLoader
 from lxml import etree
 
 from shared.i18n import LANGUAGES, JinjaLanguages, country_name, format_date, format_money, format_percent
-from shared.pdf import PdfAttachment, render_pdf
+from shared.pdf import render_pdf
+
+if TYPE_CHECKING:
+    import pydyf
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static" / "orders"
@@ -185,7 +188,6 @@ _NS = {
     "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
 }
 _TYPE_CODES = {"invoice": "380", "credit_note": "381"}  # UNTDID 1001
-FACTUR_X_FILENAME = "factur-x.xml"
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -329,75 +331,32 @@ def factur_x_xml(doc: DocumentContent) -> bytes:
     return xml
 
 
-# XMP properties that declare the Factur-X attachment, with the PDF/A extension
-# schema that PDF/A requires for non-standard properties. WeasyPrint adds this
-# block to the XMP packet it writes for PDF/A-3.
-_FACTUR_X_XMP = f"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-    xmlns:fx="urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
-    xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
-    xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
-    xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
-  <rdf:Description rdf:about="">
-    <fx:DocumentType>INVOICE</fx:DocumentType>
-    <fx:DocumentFileName>{FACTUR_X_FILENAME}</fx:DocumentFileName>
-    <fx:Version>1.0</fx:Version>
-    <fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>
-  </rdf:Description>
-  <rdf:Description rdf:about="">
-    <pdfaExtension:schemas>
-      <rdf:Bag>
-        <rdf:li rdf:parseType="Resource">
-          <pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>
-          <pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI>
-          <pdfaSchema:prefix>fx</pdfaSchema:prefix>
-          <pdfaSchema:property>
-            <rdf:Seq>
-              <rdf:li rdf:parseType="Resource">
-                <pdfaProperty:name>DocumentFileName</pdfaProperty:name>
-                <pdfaProperty:valueType>Text</pdfaProperty:valueType>
-                <pdfaProperty:category>external</pdfaProperty:category>
-                <pdfaProperty:description>Name of the embedded XML invoice file</pdfaProperty:description>
-              </rdf:li>
-              <rdf:li rdf:parseType="Resource">
-                <pdfaProperty:name>DocumentType</pdfaProperty:name>
-                <pdfaProperty:valueType>Text</pdfaProperty:valueType>
-                <pdfaProperty:category>external</pdfaProperty:category>
-                <pdfaProperty:description>INVOICE</pdfaProperty:description>
-              </rdf:li>
-              <rdf:li rdf:parseType="Resource">
-                <pdfaProperty:name>Version</pdfaProperty:name>
-                <pdfaProperty:valueType>Text</pdfaProperty:valueType>
-                <pdfaProperty:category>external</pdfaProperty:category>
-                <pdfaProperty:description>Version of the Factur-X XML schema</pdfaProperty:description>
-              </rdf:li>
-              <rdf:li rdf:parseType="Resource">
-                <pdfaProperty:name>ConformanceLevel</pdfaProperty:name>
-                <pdfaProperty:valueType>Text</pdfaProperty:valueType>
-                <pdfaProperty:category>external</pdfaProperty:category>
-                <pdfaProperty:description>Conformance level of the embedded Factur-X data</pdfaProperty:description>
-              </rdf:li>
-            </rdf:Seq>
-          </pdfaSchema:property>
-        </rdf:li>
-      </rdf:Bag>
-    </pdfaExtension:schemas>
-  </rdf:Description>
-</rdf:RDF>""".encode()
+def _producer_in_the_xmp_only(document: object, pdf: "pydyf.PDF") -> None:
+    # factur-x writes a new XMP packet naming pypdf as pdf:Producer and keeps the info
+    # dictionary's Producer (WeasyPrint); PDF/A wants the two to agree, so the info
+    # dictionary names none.
+    del pdf.info["Producer"]
 
 
 def render_document(doc: DocumentContent) -> bytes:
-    """The final PDF/A-3b with the Factur-X XML embedded."""
-    attachment = PdfAttachment(
-        name=FACTUR_X_FILENAME,
-        data=factur_x_xml(doc),
-        description="Factur-X (EN 16931) invoice data",
+    """The final PDF/A-3b with the Factur-X XML embedded.
+
+    WeasyPrint renders the PDF/A-3b; the factur-x library embeds the XML as its associated
+    file and writes the XMP metadata (PDF/A identification, the Factur-X extension schema
+    and the properties that declare the attachment).
+    """
+    import facturx
+
+    xml = factur_x_xml(doc)
+    pdf = render_pdf(document_html(doc), resource_dir=STATIC_DIR, pdf_variant="pdf/a-3b",
+                     finisher=_producer_in_the_xmp_only)
+    return facturx.generate_from_binary(
+        pdf,
+        xml,
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=False,  # factur_x_xml has checked it
         # The XML carries the whole invoice (EN 16931), not just an extract of it.
-        relationship="Alternative",
-    )
-    return render_pdf(
-        document_html(doc),
-        resource_dir=STATIC_DIR,
-        attachments=[attachment],
-        xmp_metadata=[_FACTUR_X_XMP],
-        pdf_variant="pdf/a-3b",
+        afrelationship="alternative",
+        lang=doc.language,
     )

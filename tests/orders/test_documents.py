@@ -170,16 +170,25 @@ def test_credit_note_xml_references_the_invoice() -> None:
 
 @pytest.mark.parametrize("kind", ["invoice", "credit_note"])
 def test_pdf_declares_pdf_a3_and_the_factur_x_attachment(kind: str) -> None:
-    catalog = pypdf.PdfReader(io.BytesIO(rendered(kind))).trailer["/Root"]
+    reader = pypdf.PdfReader(io.BytesIO(rendered(kind)))
+    catalog = reader.trailer["/Root"]
     packet = catalog["/Metadata"].get_object().get_data()
     xmp = etree.fromstring(packet[packet.index(b"<x:xmpmeta"):packet.rindex(b"<?xpacket")])
     ns = {
         "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
         "pdfaid": "http://www.aiim.org/pdfa/ns/id/",
+        "pdf": "http://ns.adobe.com/pdf/1.3/",
         "fx": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
     }
-    assert xmp.xpath("//rdf:Description/@pdfaid:part", namespaces=ns) == ["3"]
-    assert xmp.xpath("//rdf:Description/@pdfaid:conformance", namespaces=ns) == ["B"]
+
+    def xmp_property(name: str) -> list[str]:
+        """An XMP property, written as an attribute or as an element (RDF allows both)."""
+        return xmp.xpath(f"//rdf:Description/@{name} | //rdf:Description/{name}/text()", namespaces=ns)
+
+    assert xmp_property("pdfaid:part") == ["3"]
+    assert xmp_property("pdfaid:conformance") == ["B"]
+    # PDF/A: what the info dictionary says, the XMP packet says too.
+    assert reader.metadata.get("/Producer") in (None, *xmp_property("pdf:Producer"))
     assert xmp.xpath("//fx:ConformanceLevel/text()", namespaces=ns) == ["EN 16931"]
     assert xmp.xpath("//fx:DocumentFileName/text()", namespaces=ns) == ["factur-x.xml"]
     assert catalog["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"

@@ -34,8 +34,11 @@ from shared.i18n import JinjaLanguages, format_money, format_span, language_or_d
 EVENT_TYPES = frozenset({
     "registration.pending", "registration.confirmed", "registration.waitlisted",
     "registration.promoted", "registration.cancelled", "registration.updated",
+    "registration.pending_approval", "registration.approved", "registration.rejected",
     "event.reminder", "event.message", "certificate.issued",
 })
+#: event emails whose calendar entry takes the event out of the person's calendar
+CANCELLING_TYPES = frozenset({"registration.cancelled", "registration.rejected"})
 #: event emails that carry the event's calendar entry (a certificate comes after the event)
 CALENDAR_TYPES = EVENT_TYPES - {"certificate.issued"}
 ORDER_TYPES = frozenset({"order.received", "invoice.issued", "order.shipped", "credit_note.issued"})
@@ -195,6 +198,8 @@ def _context(kind: str, data: Mapping[str, Any], lang: str) -> dict[str, Any]:
                                   "body": data["body"].replace("\r\n", "\n")}
         if kind == "certificate.issued":
             context["certificate_number"] = _one_line(data["certificate_number"])
+        if kind in ("registration.approved", "registration.rejected"):
+            context["reason"] = (data.get("reason") or "").replace("\r\n", "\n").strip()
     else:
         context.update(_order_context(data, lang))
     return context
@@ -279,7 +284,7 @@ def _calendar(
     own lines: the registration's UID, the version stamp, the description (with the
     registrant's links) and the status.
     """
-    method = "CANCEL" if kind == "registration.cancelled" else "PUBLISH"
+    method = "CANCEL" if kind in CANCELLING_TYPES else "PUBLISH"
     event = context["event"]
     head, tail = _calendar_frame(
         method, str(event["starts_at"].tzinfo), event["starts_at"], event["ends_at"], event["title"],

@@ -41,6 +41,7 @@ from shared.web import settings
 REGISTRATION_NEWS = frozenset({
     "registration.pending", "registration.confirmed", "registration.waitlisted",
     "registration.promoted", "registration.cancelled", "registration.updated", "event.message",
+    "registration.pending_approval", "registration.approved", "registration.rejected",
 })
 #: a run this close to its time counts as due (the scheduler's and the worker's clocks differ)
 EARLY_TOLERANCE = dt.timedelta(seconds=1)

@@ -69,6 +69,8 @@ TEXTS: dict[str, str] = {
     "waitlisted": N_("The event is full. You are on the waiting list: we will email %(email)s as soon as a place frees up."),
     "pending_title": N_("Please confirm your email address"),
     "pending": N_("We have sent a link to %(email)s. Your registration counts once you have opened it."),
+    "pending_approval_title": N_("Your registration is awaiting approval"),
+    "pending_approval": N_("Places at this event are granted by the organisers. We will email %(email)s as soon as they have decided."),
     "already": N_("This email address was already registered for this event."),
     "refused_title": N_("This event is reserved for Efus members"),
     "refused": N_("Your email address does not belong to an Efus member organisation. To take part, please contact %(contact)s."),

@@ -25,6 +25,7 @@ bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templa
 STATUS_TEXTS = {
     "pending": N_("confirmation of your email address pending"), "confirmed": N_("confirmed"),
     "waitlisted": N_("on the waiting list"), "attended": N_("attended"), "cancelled": N_("cancelled"),
+    "pending_approval": N_("awaiting approval by the organisers"), "rejected": N_("not accepted by the organisers"),
 }
 #: the standard fields a registrant may correct here (text inputs)
 CORRECTABLE_FIELDS = ("first_name", "last_name", "organisation", "position", "city")

@@ -6,25 +6,32 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.contracts.registration import ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, WAITLISTED
+from shared.contracts.registration import (
+    ATTENDED, CANCELLED, CONFIRMED, ENDED, PENDING, PENDING_APPROVAL, REJECTED, SEATED, WAITLISTED,
+)
 from shared.contracts.registration import REGISTRATION_STATUSES as STATUSES
 from shared.db import UTCDateTime, db, utcnow
 
 EVENT_KINDS = ("webconference", "academy", "assembly", "conference")
 
-#: statuses that count as "the" registration of an email for an event
-ACTIVE = (PENDING, CONFIRMED, WAITLISTED, ATTENDED)
-#: what each change of a registration may start from, and where it leads; a new
-#: registration is pending (double opt-in), or confirmed or waitlisted as seats allow.
-#: The operations (services.registration.operations) refuse a change from anywhere else,
-#: except that cancelling a cancelled one, verifying twice or checking in twice changes nothing.
+#: statuses that count as "the" registration of an email for an event (every one but ENDED)
+ACTIVE = (PENDING, PENDING_APPROVAL, CONFIRMED, WAITLISTED, ATTENDED)
+#: what each change of a registration may start from, and where it leads. A new
+#: registration is pending (double opt-in), pending approval (moderated event), or
+#: confirmed or waitlisted as seats allow. The operations (services.registration.operations)
+#: refuse a change from anywhere else, except that cancelling a cancelled one, verifying
+#: twice or checking in twice changes nothing.
 TRANSITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "verify": ((PENDING,), (CONFIRMED, WAITLISTED)),
+    "verify": ((PENDING,), (PENDING_APPROVAL, CONFIRMED, WAITLISTED)),
+    "approve": ((PENDING_APPROVAL,), (CONFIRMED, WAITLISTED)),
+    "reject": ((PENDING_APPROVAL,), (REJECTED,)),
     "promote": ((WAITLISTED,), (CONFIRMED,)),
     "demote": ((CONFIRMED,), (WAITLISTED,)),
     "check-in": ((CONFIRMED,), (ATTENDED,)),
-    "cancel": ((PENDING, CONFIRMED, WAITLISTED), (CANCELLED,)),
+    "cancel": ((PENDING, PENDING_APPROVAL, CONFIRMED, WAITLISTED), (CANCELLED,)),
 }
+#: the condition of the unique index of active registrations (one per email and event)
+ACTIVE_CONDITION = "status NOT IN ({})".format(", ".join(f"'{status}'" for status in ENDED))
 
 
 class Event(db.Model):
@@ -51,6 +58,8 @@ class Event(db.Model):
     #: at most this many active registrations per member organisation (None: no cap)
     max_per_organisation: Mapped[int | None] = mapped_column(nullable=True)
     double_opt_in: Mapped[bool] = mapped_column(default=False)
+    #: moderated: staff approve each registration before it takes a seat or a waiting-list place
+    requires_approval: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: [{"name", "type", "required", "label": {lang: text}, "choices": [...], "max_length"}]
     extra_fields: Mapped[list] = mapped_column(sa.JSON, default=list)
     published: Mapped[bool] = mapped_column(default=False)
@@ -71,8 +80,8 @@ class Registration(db.Model):
             "event_id",
             "email",
             unique=True,
-            postgresql_where=sa.text("status <> 'cancelled'"),
-            sqlite_where=sa.text("status <> 'cancelled'"),
+            postgresql_where=sa.text(ACTIVE_CONDITION),
+            sqlite_where=sa.text(ACTIVE_CONDITION),
         ),
         sa.Index("ix_registration_event_status", "event_id", "status", "queued_at", "id"),
         sa.Index("ix_registration_event_organisation", "event_id", "member_organisation_id"),
@@ -105,6 +114,8 @@ class Registration(db.Model):
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: when staff approved or rejected it (moderated events); the audit log says who
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: when the attendance certificate was sent (staff send them once the event is over)
     certificate_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -33,7 +33,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from services.registration.forms import clean_answers, validate_extra_field_definitions
 from services.registration.members import MEMBER_ORGANISATION_ID, member_parameters
 from services.registration.models import (
-    ACTIVE, ATTENDED, CANCELLED, CONFIRMED, PENDING, SEATED, TRANSITIONS, WAITLISTED, Event, MemberOrganisation, Registration, Seat,
+    ACTIVE, ATTENDED, CANCELLED, CONFIRMED, ENDED, PENDING, PENDING_APPROVAL, REJECTED, SEATED, TRANSITIONS, WAITLISTED, Event,
+    MemberOrganisation, Registration, Seat,
 )
 from services.registration.queries import WAITLIST_ORDER
 from shared.db import RunAgain, db, utcnow
@@ -334,6 +335,7 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
         revision=1,
         cancelled_at=None,
         checked_in_at=None,
+        decided_at=None,
         certificate_sent_at=None,
         anonymised_at=None,
         **{name: data.get(name) for name in ("first_name", "last_name", "organisation", "position", "city", "country", "language")},
@@ -394,13 +396,15 @@ INSERT_OUTBOX_ROW = sa.insert(_OUTBOX)
 
 def _add_registration(event: Event, registration: Registration, now: dt.datetime, event_version: str | None) -> None:
     """The rule for a new registration: pending until the email is verified (double
-    opt-in); otherwise confirmed when a seat is free (or the event has no capacity), else at
-    the end of the waiting list. Writes it and its announcement in the same transaction.
+    opt-in); else pending approval at a moderated event; otherwise confirmed when a seat is
+    free (or the event has no capacity), else at the end of the waiting list. Writes it and its announcement in the same transaction.
     Call with the seats lock held (shared is enough); on PostgreSQL, `event_version` is
     the `xmin` of the event row the decision read (see `register`)."""
     registration.queued_at = now
     if event.double_opt_in:
         take_seat, seated, queued = False, None, PENDING
+    elif event.requires_approval:
+        take_seat, seated, queued = False, None, PENDING_APPROVAL
     elif event.capacity is None:
         take_seat, seated, queued = False, None, CONFIRMED
     else:
@@ -472,21 +476,55 @@ def _may(registration: Registration, change: str) -> bool:
 
 
 def verify_email(registration: Registration) -> Registration:
-    """The person clicked the link in the verification email: now they get a place."""
+    """The person clicked the link in the verification email: now they get a place, or at
+    a moderated event their registration goes to staff for approval."""
     if not _may(registration, "verify"):
         return registration
     reason = registration_closed_reason(registration.event, utcnow())
     if reason:
         raise Conflict(reason, {"event": [reason]})
-    lock_seats(registration.event, exclusive=False)
-    _seat_or_queue(registration.event, registration, utcnow())
+    if registration.event.requires_approval:
+        registration.status = PENDING_APPROVAL
+    else:
+        lock_seats(registration.event, exclusive=False)
+        _seat_or_queue(registration.event, registration, utcnow())
     _changed(registration, f"registration.{registration.status}")
     return registration
 
 
+def approve(registration: Registration, reason: str | None = None) -> Registration:
+    """Staff accept a registration for a moderated event: it takes a free seat, else joins
+    the end of the waiting list, as a registration for an open event does. `reason` goes
+    into the email. Staff may decide after registration has closed, until the event ends."""
+    _check_decision(registration, "approve")
+    lock_seats(registration.event, exclusive=False)
+    _seat_or_queue(registration.event, registration, utcnow())
+    registration.decided_at = utcnow()
+    _changed(registration, "registration.approved", reason=reason)
+    return registration
+
+
+def reject(registration: Registration, reason: str | None = None) -> Registration:
+    """Staff refuse a registration for a moderated event; `reason` goes into the email.
+    The address may register again (a rejected registration, like a cancelled one, has ended)."""
+    _check_decision(registration, "reject")
+    registration.status = REJECTED
+    registration.decided_at = utcnow()
+    _changed(registration, "registration.rejected", reason=reason)
+    return registration
+
+
+def _check_decision(registration: Registration, change: str) -> None:
+    if not _may(registration, change):
+        raise Conflict(problem("not_pending_approval", "Only a registration awaiting approval can be approved or rejected."),
+                       {"status": [current_status(registration.status)]})
+    if utcnow() >= registration.event.ends_at:
+        raise Conflict(problem("event_over", "The event is over."), {"event": [problem("event_over", "The event is over.")]})
+
+
 def cancel(registration: Registration) -> Registration:
     """Cancel; a freed seat goes to the first person on the waiting list."""
-    if registration.status == CANCELLED:
+    if registration.status in ENDED:
         return registration
     if not _may(registration, "cancel"):
         raise Conflict(problem("already_attended", "An attended registration cannot be cancelled."),
@@ -504,7 +542,7 @@ def cancel(registration: Registration) -> Registration:
 
 def correct(registration: Registration, changes: dict[str, Any]) -> Registration:
     """Self-service correction of the registrant's own details."""
-    if registration.status == CANCELLED:
+    if registration.status in ENDED:
         raise Conflict(problem("registration_cancelled", "This registration is cancelled."),
                        {"status": [problem("registration_cancelled", "Cancelled.")]})
     if "answers" in changes:
@@ -713,14 +751,12 @@ def _message_key(registration: Registration, message_type: str) -> str:
     return f"{message_type}:{registration.public_id}:{registration.revision}"
 
 
-def _announce(registration: Registration, message_type: str) -> None:
-    emit(message_type, _message_key(registration, message_type), registration_message(registration))
-
-
-def _changed(registration: Registration, message_type: str) -> None:
+def _changed(registration: Registration, message_type: str, **extra: Any) -> None:
+    """Record a change the person is told about, and announce it (`extra`: more data for
+    the message, e.g. the reason of a decision)."""
     registration.revision += 1
     db.session.flush()
-    _announce(registration, message_type)
+    emit(message_type, _message_key(registration, message_type), {**registration_message(registration), **extra})
 
 
 #: what reminders show: a change to any of these is sent to the notify service

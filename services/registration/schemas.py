@@ -48,6 +48,7 @@ class EventIn(StrictSchema):
     members_only = fields.Boolean()
     max_per_organisation = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1000))
     double_opt_in = fields.Boolean()
+    requires_approval = fields.Boolean(metadata={"description": "moderated: staff approve each registration before it takes a place"})
     extra_fields = fields.List(fields.Dict(), validate=validate.Length(max=30))
     published = fields.Boolean()
 
@@ -74,6 +75,7 @@ class EventOut(Schema):
     members_only = fields.Boolean()
     max_per_organisation = fields.Integer(allow_none=True)
     double_opt_in = fields.Boolean()
+    requires_approval = fields.Boolean()
     extra_fields = fields.List(fields.Dict())
     published = fields.Boolean()
 
@@ -187,6 +189,7 @@ class RegistrationStaffOut(RegistrationOut):
     confirmed_at = fields.AwareDateTime(allow_none=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
     checked_in_at = fields.AwareDateTime(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
 
     @post_dump
     def _no_event(self, data: dict, **kwargs) -> dict:
@@ -203,6 +206,32 @@ class MessageIn(StrictSchema):
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)), load_default=lambda: [CONFIRMED, WAITLISTED, ATTENDED])
+
+
+def _distinct(numbers: list[int]) -> None:
+    if len(set(numbers)) != len(numbers):
+        raise ValidationError(problem("listed_twice", "Each registration may be listed once."))
+
+
+def _reason() -> fields.String:
+    """What staff may write to a person about the decision on their registration."""
+    return fields.String(allow_none=True, validate=validate.Length(max=2000),
+                         metadata={"description": "goes into the person's email, as written"})
+
+
+class DecisionIn(StrictSchema):
+    """Approve or reject one registration of a moderated event."""
+
+    reason = _reason()
+
+
+class DecisionsIn(StrictSchema):
+    """Approve or reject several registrations of a moderated event at once: all or none."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    numbers = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), required=True,
+                          validate=[validate.Length(min=1, max=500), lambda numbers: _distinct(numbers)])
+    reason = _reason()
 
 
 class MemberIn(StrictSchema):

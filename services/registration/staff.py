@@ -17,7 +17,7 @@ from services.registration.models import Event, MemberOrganisation, Registration
 from shared import audit
 from shared.auth import StaffAccount, StaffSession
 from shared.db import db
-from shared.errors import NotFound, problem
+from shared.errors import Conflict, NotFound, plural_problem, problem
 
 #: what staff may do to one registration
 REGISTRATION_ACTIONS: dict[str, Callable[[Registration], Registration]] = {
@@ -26,6 +26,11 @@ REGISTRATION_ACTIONS: dict[str, Callable[[Registration], Registration]] = {
     "promote-over-capacity": operations.promote_over_capacity,
     "demote": operations.demote,
     "cancel": operations.cancel,
+}
+#: staff decisions on a registration for a moderated event, with an optional reason for the email
+DECISIONS: dict[str, Callable[[Registration, str | None], Registration]] = {
+    "approve": operations.approve,
+    "reject": operations.reject,
 }
 
 
@@ -65,6 +70,43 @@ def act_on_registration(registration: Registration, action: str) -> Registration
             del before["capacity"], after["capacity"]
         audit.record(f"registration.{action}", f"{registration.event.slug}/{registration.id}", before, after)
     return registration
+
+
+def registrations_of(slug: str, numbers: list[int]) -> list[Registration]:
+    """Registrations `numbers` of event `slug`, in that order (404 naming each unknown one)."""
+    event = operations.get_event(slug, published_only=False)
+    found = {registration.id: registration for registration in db.session.scalars(
+        sa.select(Registration).where(Registration.event_id == event.id, Registration.id.in_(numbers)))}
+    unknown = {f"numbers.{index}": [problem("unknown_registration", "Unknown registration.")]
+               for index, number in enumerate(numbers) if number not in found}
+    if unknown:
+        raise NotFound(problem("unknown_registrations", "Some of these registrations are not registrations of '%(slug)s'.", slug=slug),
+                       unknown)
+    return [found[number] for number in numbers]
+
+
+def decide(registrations: list[Registration], decision: str, reason: str | None = None) -> list[Registration]:
+    """Approve or reject (DECISIONS) every registration, each with its audit entry. All or
+    none: when one cannot be decided, Conflict names each such one (`numbers.INDEX`) and the
+    caller's rollback leaves every registration as it was (a single registration answers
+    with its own refusal). The audit entry says whether a
+    reason was given, not the reason, which is about the person (it is in their email)."""
+    refused: dict[str, list] = {}
+    for index, registration in enumerate(registrations):
+        before = registration.status
+        try:
+            DECISIONS[decision](registration, reason)
+        except Conflict as error:
+            if len(registrations) == 1:
+                raise
+            refused[f"numbers.{index}"] = [error.message]
+            continue
+        audit.record(f"registration.{decision}", f"{registration.event.slug}/{registration.id}",
+                     {"status": before}, {"status": registration.status, "reason_given": bool(reason)})
+    if refused:
+        raise Conflict(plural_problem("decision_refused", "%(num)d registration cannot be decided: nothing was changed.",
+                                      "%(num)d registrations cannot be decided: nothing was changed.", len(refused)), refused)
+    return registrations
 
 
 def check_in_at_door(event: Event, ticket: str | None = None, number: int | None = None) -> Registration:

@@ -36,6 +36,8 @@ REFUSALS = {
     "cancelled": ("ticket_cancelled", N_("This registration was cancelled.")),
     "waitlisted": ("ticket_waitlisted", N_("This person is on the waiting list, not confirmed.")),
     "pending": ("ticket_pending", N_("This registration was never confirmed (email address not verified).")),
+    "pending_approval": ("ticket_pending_approval", N_("This registration is still awaiting approval by the organisers.")),
+    "rejected": ("ticket_rejected", N_("This registration was not accepted by the organisers.")),
 }
 
 

@@ -12,7 +12,7 @@ from services.registration.forms import form_description
 from services.registration.members import find_member
 from services.registration.models import Event, MemberOrganisation, Registration
 from services.registration.schemas import (
-    AttendeeOut, CheckInIn, ErasedOut, EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormOut, FormQuery, ImportQuery,
+    AttendeeOut, CheckInIn, DecisionIn, DecisionsIn, ErasedOut, EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormOut, FormQuery, ImportQuery,
     LookupOut, LookupQuery, MemberIn, MemberOut, MessageIn, PersonalDataOut, RegistrationCreated, RegistrationIn,
     RegistrationListQuery, RegistrationOut, RegistrationPatch, RegistrationStaffOut, StaffMeOut,
 )
@@ -280,6 +280,42 @@ def staff_demote(slug: str, number: int):
 def staff_cancel(slug: str, number: int):
     """Cancel; a freed seat goes to the first person on the waiting list."""
     return _act(slug, number, "cancel")
+
+
+@blp.route("/events/<slug>/registrations/<int:number>/approve", methods=["POST"])
+@staff_required("events")
+@blp.arguments(DecisionIn, required=False)
+@blp.response(200, RegistrationStaffOut)
+def staff_approve(data: dict, slug: str, number: int):
+    """Moderated event: accept a registration awaiting approval. It takes a free seat, else
+    joins the waiting list; the person is emailed, with `reason` when given."""
+    return _decide(slug, [number], "approve", data.get("reason"))[0]
+
+
+@blp.route("/events/<slug>/registrations/<int:number>/reject", methods=["POST"])
+@staff_required("events")
+@blp.arguments(DecisionIn, required=False)
+@blp.response(200, RegistrationStaffOut)
+def staff_reject(data: dict, slug: str, number: int):
+    """Moderated event: refuse a registration awaiting approval; the person is emailed,
+    with `reason` when given."""
+    return _decide(slug, [number], "reject", data.get("reason"))[0]
+
+
+@blp.route("/events/<slug>/decisions", methods=["POST"])
+@staff_required("events")
+@blp.arguments(DecisionsIn)
+@blp.response(200, RegistrationStaffOut(many=True))
+@blp.alt_response(409, description="some registrations cannot be decided (`numbers.INDEX` names each): nothing was changed")
+def staff_decide(data: dict, slug: str):
+    """Moderated event: approve or reject several registrations at once, all or none."""
+    return _decide(slug, data["numbers"], data["decision"], data.get("reason"))
+
+
+def _decide(slug: str, numbers: list[int], decision: str, reason: str | None) -> list[Registration]:
+    registrations = staff.decide(staff.registrations_of(slug, numbers), decision, reason)
+    db.session.commit()
+    return [_with_position(registration) for registration in registrations]
 
 
 @blp.route("/events/<slug>/check-ins", methods=["POST"])

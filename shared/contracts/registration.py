@@ -5,7 +5,11 @@ from marshmallow import Schema, fields, validate
 from shared.i18n import LANGUAGES
 
 PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED = "pending", "confirmed", "waitlisted", "cancelled", "attended"
-REGISTRATION_STATUSES = (PENDING, CONFIRMED, WAITLISTED, CANCELLED, ATTENDED)
+#: moderated events: waiting for staff to approve the registration, or refused by them
+PENDING_APPROVAL, REJECTED = "pending_approval", "rejected"
+REGISTRATION_STATUSES = (PENDING, PENDING_APPROVAL, CONFIRMED, WAITLISTED, CANCELLED, REJECTED, ATTENDED)
+#: statuses that end a registration: the email may register again
+ENDED = (CANCELLED, REJECTED)
 #: statuses that hold a seat: only these ever get the join link of a web conference
 SEATED = (CONFIRMED, ATTENDED)
 
@@ -41,6 +45,13 @@ class RegistrationMessage(Schema):
     verify_url = fields.String(allow_none=True, load_default=None)
     #: what the QR code of a confirmed registrant's ticket holds (events in a room only)
     ticket = fields.String(allow_none=True, load_default=None)
+
+
+class DecisionMessage(RegistrationMessage):
+    """Staff approved or rejected a registration for a moderated event."""
+
+    #: what staff wrote to the person about their decision, if anything
+    reason = fields.String(allow_none=True, load_default=None)
 
 
 class EventMessage(RegistrationMessage):

@@ -14,11 +14,11 @@ from werkzeug.datastructures import MultiDict
 
 from services.registration import certificates, exports, operations, queries, staff
 from services.registration.backoffice import bp, role_required
-from services.registration.backoffice.forms import MessageForm
+from services.registration.backoffice.forms import DecisionForm, MessageForm
 from services.registration.backoffice.i18n import gettext as _, language, refusal
 from services.registration.forms import EXTRA_FIELD_TYPES
-from services.registration.models import EVENT_KINDS, STATUSES, Event
-from services.registration.schemas import EventIn, MessageIn
+from services.registration.models import EVENT_KINDS, PENDING_APPROVAL, STATUSES, Event
+from services.registration.schemas import DecisionsIn, EventIn, MessageIn
 from shared.db import db
 from shared.errors import ApiError, flatten
 from shared.i18n import LANGUAGES, pick
@@ -222,6 +222,7 @@ def participants(slug: str) -> ResponseReturnValue:
         "backoffice/participants.html", event=queries.with_counts(event), rows=rows, statuses=STATUSES,
         status=filters["status"] or "", q=filters["q"] or "", positions=positions, free=operations.free_seats(event),
         formats=exports.FORMATS, certificates_to_send=certificates.to_send(event),
+        awaiting=sum(1 for row in rows if row.status == PENDING_APPROVAL),
     )
 
 
@@ -267,6 +268,34 @@ def registration_action(slug: str, number: int, action: str) -> ResponseReturnVa
         flash(_("{name} is now {status}.", name=name, status=_(registration.status)))
     filters = {key: value for key, value in _filters().items() if value}
     return redirect(url_for("backoffice.participants", slug=slug, **filters) + f"#r{number}")
+
+
+@bp.post("/events/<slug>/decisions")
+@role_required("events")
+def decide(slug: str) -> ResponseReturnValue:
+    """Approve or reject registrations of a moderated event: one row's, or those ticked."""
+    filters = {key: value for key, value in _filters().items() if value}
+    back = url_for("backoffice.participants", slug=slug, **filters)
+    form = DecisionForm(request.form)
+    if not form.numbers.data:
+        flash(_("Tick the registrations to approve or reject first."), "error")
+        return redirect(back)
+    try:
+        data = DecisionsIn().load(form.payload())
+        registrations = staff.decide(staff.registrations_of(slug, data["numbers"]), data["decision"], data.get("reason"))
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        for message in flatten(error.messages).values():
+            flash(refusal(" ".join(message)), "error")
+        return redirect(back)
+    except ApiError as error:
+        db.session.rollback()
+        flash(refusal(error.message), "error")
+        return redirect(back)
+    for registration in registrations:
+        flash(_("{name} is now {status}.", name=f"{registration.first_name} {registration.last_name}", status=_(registration.status)))
+    return redirect(back + (f"#r{registrations[0].id}" if len(registrations) == 1 else ""))
 
 
 @bp.route("/events/<slug>/message", methods=["GET", "POST"])

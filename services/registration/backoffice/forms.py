@@ -9,7 +9,7 @@ from typing import Any
 
 from wtforms import Form, PasswordField, SelectMultipleField, StringField, TextAreaField
 
-from services.registration.models import CANCELLED, STATUSES
+from services.registration.models import ENDED, STATUSES
 
 
 def _trimmed(value: Any) -> Any:
@@ -31,7 +31,20 @@ class MessageForm(Form):
     subject = StringField(filters=[_trimmed])
     body = TextAreaField(filters=[_trimmed])
     #: whom to send it to; MessageIn refuses a status that does not exist
-    statuses = SelectMultipleField(choices=[status for status in STATUSES if status != CANCELLED], validate_choice=False)
+    statuses = SelectMultipleField(choices=[status for status in STATUSES if status not in ENDED], validate_choice=False)
 
     def payload(self) -> dict[str, Any]:
         return {"subject": self.subject.data or "", "body": self.body.data or "", "statuses": self.statuses.data or []}
+
+
+class DecisionForm(Form):
+    """Staff approve or reject registrations of a moderated event (schemas.DecisionsIn, as in the API)."""
+
+    decision = StringField()
+    #: registration numbers: one row's button, or the boxes ticked in the list
+    numbers = SelectMultipleField(validate_choice=False)
+    reason = TextAreaField(filters=[_trimmed])
+
+    def payload(self) -> dict[str, Any]:
+        numbers = [int(number) if number.isdigit() else number for number in self.numbers.data or []]
+        return {"decision": self.decision.data or "", "numbers": numbers, "reason": self.reason.data or None}

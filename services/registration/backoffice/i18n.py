@@ -20,7 +20,7 @@ VOCABULARY = (
     N_("admin"), N_("events"), N_("publications"),
     N_("webconference"), N_("academy"), N_("assembly"), N_("conference"),
     N_("text"), N_("textarea"), N_("select"), N_("checkbox"), N_("date"),
-    N_("pending"), N_("confirmed"), N_("waitlisted"), N_("cancelled"), N_("attended"),
+    N_("pending"), N_("pending_approval"), N_("confirmed"), N_("waitlisted"), N_("cancelled"), N_("rejected"), N_("attended"),
     N_("received"), N_("approved"), N_("invoiced"), N_("paid"), N_("shipped"),
     N_("web"), N_("post"), N_("email"), N_("fax"), N_("queued"), N_("sent"), N_("failed"),
 )

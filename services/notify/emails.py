@@ -35,12 +35,13 @@ EVENT_TYPES = frozenset({
     "registration.pending", "registration.confirmed", "registration.waitlisted",
     "registration.promoted", "registration.cancelled", "registration.updated",
     "registration.pending_approval", "registration.approved", "registration.rejected",
-    "event.reminder", "event.message", "certificate.issued",
+    "event.reminder", "event.message", "certificate.issued", "group.registered",
 })
 #: event emails whose calendar entry takes the event out of the person's calendar
 CANCELLING_TYPES = frozenset({"registration.cancelled", "registration.rejected"})
-#: event emails that carry the event's calendar entry (a certificate comes after the event)
-CALENDAR_TYPES = EVENT_TYPES - {"certificate.issued"}
+#: event emails that carry the event's calendar entry (a certificate comes after the event;
+#: a group's contact may not take part)
+CALENDAR_TYPES = EVENT_TYPES - {"certificate.issued", "group.registered"}
 ORDER_TYPES = frozenset({"order.received", "invoice.issued", "order.shipped", "credit_note.issued"})
 
 # Data an email cannot do without, beyond what every type of its family needs.
@@ -198,6 +199,9 @@ def _context(kind: str, data: Mapping[str, Any], lang: str) -> dict[str, Any]:
                                   "body": data["body"].replace("\r\n", "\n")}
         if kind == "certificate.issued":
             context["certificate_number"] = _one_line(data["certificate_number"])
+        if kind == "group.registered":
+            context["participants"] = [{"name": _one_line(f"{p['first_name']} {p['last_name']}"), "status": p["status"]}
+                                       for p in data["participants"]]
         if kind in ("registration.approved", "registration.rejected"):
             context["reason"] = (data.get("reason") or "").replace("\r\n", "\n").strip()
     else:
@@ -223,7 +227,7 @@ def _event_context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:
             "online": bool(event.get("online")),
             "join_url": event.get("join_url"),
         },
-        "registration_id": str(data["registration_id"]),
+        "registration_id": str(data.get("registration_id") or data.get("group_id")),
         "status": data.get("status"),
         "manage_url": data.get("manage_url"),
         "verify_url": data.get("verify_url"),

@@ -10,12 +10,13 @@ from shared.web import create_service_app
 
 
 def create_app(config: Settings | None = None) -> Flask:
-    from services.registration import backoffice, embed, manage, models  # noqa: F401  (models register their tables)
+    from services.registration import backoffice, embed, groups, manage, models  # noqa: F401  (models register their tables)
     from services.registration.metrics import registration_metrics
     from services.registration.views import blp
 
     app = create_service_app("registration", [blp], config)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(groups.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(backoffice.bp)
     scraped(app, registration_metrics)

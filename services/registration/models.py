@@ -121,12 +121,40 @@ class Registration(db.Model):
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: incremented on every change a person is told about; part of message keys
     revision: Mapped[int] = mapped_column(default=1)
+    #: the group it was registered with, by someone else (None: the person registered themself)
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registration_group.id", ondelete="SET NULL"), nullable=True,
+                                                 index=True)
 
     #: not stored: the place on the waiting list when already known in this request
     waitlist_position = None
 
     event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
     member_organisation: Mapped[MemberOrganisation | None] = relationship()
+
+
+class RegistrationGroup(db.Model):
+    """Several participants registered for one event in one submission by one person, the
+    contact (e.g. a city's training officer), who sees the group on one page and may cancel
+    single participants. Each participant has their own registration and self-service link."""
+
+    __tablename__ = "registration_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: what the signed link of the group's page names; never the numeric id
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("event.id", ondelete="CASCADE"))
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    #: stored lower-case
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    organisation: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    language: Mapped[str] = mapped_column(sa.String(2))
+    consent_version: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
+    registrations: Mapped[list[Registration]] = relationship(order_by="Registration.id", viewonly=True)
 
 
 class Seat(db.Model):

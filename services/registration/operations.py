@@ -34,15 +34,16 @@ from services.registration.forms import clean_answers, validate_extra_field_defi
 from services.registration.members import MEMBER_ORGANISATION_ID, member_parameters
 from services.registration.models import (
     ACTIVE, ATTENDED, CANCELLED, CONFIRMED, ENDED, PENDING, PENDING_APPROVAL, REJECTED, SEATED, TRANSITIONS, WAITLISTED, Event,
-    MemberOrganisation, Registration, Seat,
+    MemberOrganisation, Registration, RegistrationGroup, Seat,
 )
 from services.registration.queries import WAITLIST_ORDER
 from shared.db import RunAgain, db, utcnow
-from shared.errors import Conflict, Forbidden, NotFound, Problem, current_status, problem
+from shared.errors import ApiError, Conflict, Forbidden, NotFound, Problem, current_status, plural_problem, problem
 from shared.outbox import OutboxMessage, emit, outbox_row
 from shared.web import settings
 
 MANAGE_SALT = "registration-manage"
+GROUP_SALT = "registration-group"
 TICKET_SALT = "registration-ticket"
 #: fields a registrant may correct through the self-service link
 CORRECTABLE = ("first_name", "last_name", "organisation", "position", "city", "country", "language", "answers")
@@ -283,8 +284,9 @@ LOCKING_REGISTRATION_CONTEXT = REGISTRATION_CONTEXT.add_columns(
 )
 
 
-def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
+def register(slug: str, data: dict[str, Any], group_id: int | None = None) -> tuple[Registration, bool]:
     """Register a person for the event `slug`; returns the registration and whether it is new.
+    `group_id`: the group it is part of, when its contact registered it (`register_group`).
 
     A second submission for the same email returns the existing active registration.
     Raises NotFound, Conflict (closed, organisation cap) or Forbidden (members only).
@@ -338,10 +340,70 @@ def register(slug: str, data: dict[str, Any]) -> tuple[Registration, bool]:
         decided_at=None,
         certificate_sent_at=None,
         anonymised_at=None,
+        group_id=group_id,
         **{name: data.get(name) for name in ("first_name", "last_name", "organisation", "position", "city", "country", "language")},
     )
     _add_registration(event, registration, utcnow(), event_version)
     return registration, True
+
+
+def register_group(slug: str, contact: dict[str, Any], participants: list[dict[str, Any]]) -> tuple[RegistrationGroup, list[tuple[Registration, bool]]]:
+    """Register several participants for the event `slug` in one submission by their
+    contact; returns the group and, per participant, the registration and whether it is new.
+
+    Each participant goes through `register`, in the order given and in one transaction, so
+    the window, members-only rule, per-organisation cap, capacity and waiting list apply to
+    each as if they had registered alone. Either every participant is placed (confirmed,
+    waitlisted or pending, as the event decides), or the refusal names each participant
+    refused (`participants.INDEX.FIELD`) and the caller's rollback registers nobody. An
+    email already registered answers with its registration, which stays its own: it does
+    not join the group.
+    """
+    event = get_event(slug)
+    reason = registration_closed_reason(event, utcnow())
+    if reason:
+        raise Conflict(reason, {"event": [reason]})
+    group = RegistrationGroup(
+        public_id=uuid.uuid4().hex, event_id=event.id, event=event, email=contact["email"].strip().lower(),
+        first_name=contact["first_name"], last_name=contact["last_name"], organisation=contact.get("organisation"),
+        language=contact["language"], consent_version=settings().consent_version, created_at=utcnow(),
+    )
+    db.session.add(group)
+    db.session.flush()
+    placed: list[tuple[Registration, bool]] = []
+    invalid: dict[int, Any] = {}
+    refused: dict[str, list] = {}
+    first_refusal: ApiError | None = None
+    for index, data in enumerate(participants):
+        try:
+            placed.append(register(slug, dict(data), group_id=group.id))
+        except ValidationError as error:
+            invalid[index] = error.messages
+        except ApiError as error:
+            first_refusal = first_refusal or error
+            refused.update({f"participants.{index}.{field}": messages for field, messages in error.errors.items()}
+                           or {f"participants.{index}": [error.message]})
+    if invalid:
+        raise ValidationError({"participants": invalid})
+    if first_refusal is not None:
+        count = len({key.split(".")[1] for key in refused})
+        raise ApiError(
+            plural_problem("group_refused", "%(num)d participant cannot be registered, so nobody was: see each one's reason.",
+                           "%(num)d participants cannot be registered, so nobody was: see each one's reason.", count),
+            refused, status=first_refusal.status,
+        )
+    emit("group.registered", f"group.registered:{group.public_id}", group_message(group, [r for r, created in placed if created]))
+    return group, placed
+
+
+def cancel_in_group(group: RegistrationGroup, public_id: str) -> Registration:
+    """The contact cancels one participant of their group."""
+    registration = db.session.scalar(sa.select(Registration).where(Registration.public_id == public_id,
+                                                                    Registration.group_id == group.id))
+    if registration is None or registration.anonymised_at is not None:
+        raise NotFound(problem("unknown_registration", "This registration no longer exists."),
+                       {"participant": [problem("unknown_registration", "Unknown registration.")]})
+    return cancel(registration)
 
 
 # A new registration is written with Core statements built once, not through the ORM's
@@ -685,6 +747,38 @@ def ticket_public_id(code: str) -> str | None:
         return _ticket_signer().unsign(code.strip()).decode()
     except (BadSignature, UnicodeError):
         return None
+
+
+def group_url(group: RegistrationGroup) -> str:
+    """The address of the group's page, for its contact (a signed link, like `manage_url`)."""
+    return f"{settings().public_base_url}/groups/{_group_serializer(settings().secret_key).dumps(group.public_id)}"
+
+
+@functools.lru_cache(maxsize=4)
+def _group_serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=GROUP_SALT)
+
+
+def group_for_token(token: str) -> RegistrationGroup:
+    try:
+        public_id = _group_serializer(settings().secret_key).loads(token)
+    except BadSignature:
+        raise NotFound(problem("invalid_link", "This link is not valid."), {"token": [problem("invalid_link", "Invalid or altered link.")]}) from None
+    group = db.session.scalar(sa.select(RegistrationGroup).where(RegistrationGroup.public_id == public_id))
+    if group is None or group.anonymised_at is not None:
+        raise NotFound(problem("invalid_link", "This link is not valid."), {"token": [problem("invalid_link", "Invalid or altered link.")]})
+    return group
+
+
+def group_message(group: RegistrationGroup, registrations: list[Registration]) -> dict[str, Any]:
+    """The data of the message to a group's contact: where each new participant stands."""
+    return {
+        "group_id": group.public_id,
+        "person": {"first_name": group.first_name, "last_name": group.last_name, "email": group.email, "language": group.language},
+        "event": event_summary(group.event),
+        "manage_url": group_url(group),
+        "participants": [{"first_name": r.first_name, "last_name": r.last_name, "status": r.status} for r in registrations],
+    }
 
 
 def manage_url(registration: Registration) -> str:

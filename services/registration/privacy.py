@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.registration import operations
-from services.registration.models import ACTIVE, ATTENDED, Event, Registration
+from services.registration.models import ACTIVE, ATTENDED, Event, Registration, RegistrationGroup
 from shared.db import db, utcnow
 from shared.outbox import OutboxMessage, emit
 
@@ -41,7 +41,27 @@ def export_person(email: str) -> dict[str, Any]:
             }
             for registration in registrations_of(email)
         ],
+        "groups": [
+            {"event": group.event.slug, "first_name": group.first_name, "last_name": group.last_name,
+             "organisation": group.organisation, "language": group.language, "created_at": group.created_at.isoformat()}
+            for group in groups_of(email)
+        ],
     }
+
+
+def groups_of(email: str) -> list[RegistrationGroup]:
+    """The groups `email` registered as their contact."""
+    return list(db.session.scalars(
+        sa.select(RegistrationGroup).where(RegistrationGroup.email == email.strip().lower()).order_by(RegistrationGroup.created_at)
+    ))
+
+
+def anonymise_group(group: RegistrationGroup) -> None:
+    """Remove the contact from `group` (its participants keep their own registrations)."""
+    group.first_name = group.last_name = "-"
+    group.email = f"anonymised-{group.public_id}@invalid"
+    group.organisation = None
+    group.anonymised_at = utcnow()
 
 
 def anonymise(registration: Registration) -> None:
@@ -70,6 +90,8 @@ def erase_person(email: str) -> int:
     registrations = registrations_of(email)
     for registration in registrations:
         _forget(registration)
+    for group in groups_of(email):
+        anonymise_group(group)
     emit("person.erased", f"person.erased:{uuid.uuid4().hex}",
          {"email": email.strip().lower(), "registration_ids": [r.public_id for r in registrations]})
     return len(registrations)
@@ -84,4 +106,7 @@ def anonymise_expired(retention_days: int, now: dt.datetime | None = None) -> in
     ))
     for registration in expired:
         _forget(registration)
+    for group in db.session.scalars(sa.select(RegistrationGroup).join(RegistrationGroup.event)
+                                    .where(Event.ends_at < cutoff, RegistrationGroup.anonymised_at.is_(None))):
+        anonymise_group(group)
     return len(expired)

@@ -110,7 +110,9 @@ class FormQuery(StrictSchema):
 NAME = [validate.Length(min=1, max=100), NOT_BLANK, one_line]
 
 
-class RegistrationIn(StrictSchema):
+class ParticipantIn(StrictSchema):
+    """One person to register: themself (RegistrationIn), or a participant of a group."""
+
     first_name = fields.String(required=True, validate=NAME)
     last_name = fields.String(required=True, validate=NAME)
     email = Email(required=True, validate=validate.Length(max=254))
@@ -119,10 +121,21 @@ class RegistrationIn(StrictSchema):
     city = fields.String(allow_none=True, validate=[validate.Length(max=100), one_line])
     country = fields.String(allow_none=True, validate=country_code)
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
-    consent = fields.Boolean(required=True, validate=validate.Equal(True, error=problem("consent_required", "Please tick this box to register.")))
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=50)), load_default=dict)
-    #: honeypot: people never see it, bots fill it in
-    website = fields.String(load_default="", validate=validate.Length(max=0, error=HONEYPOT_FILLED))
+
+
+def _consent() -> fields.Boolean:
+    return fields.Boolean(required=True, validate=validate.Equal(True, error=problem("consent_required", "Please tick this box to register.")))
+
+
+def _honeypot() -> fields.String:
+    """People never see it, bots fill it in."""
+    return fields.String(load_default="", validate=validate.Length(max=0, error=HONEYPOT_FILLED))
+
+
+class RegistrationIn(ParticipantIn):
+    consent = _consent()
+    website = _honeypot()
 
     def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
         """Add the extra answers' errors to those of the standard fields, so a person
@@ -137,6 +150,60 @@ class RegistrationIn(StrictSchema):
             clean_answers(definitions or [], answers)
         except ValidationError as answer_error:
             raise ValidationError({**error.messages, **answer_error.messages}) from None
+
+
+class GroupContactIn(StrictSchema):
+    """Who registers the group: they get its page, and need not take part themself."""
+
+    first_name = fields.String(required=True, validate=NAME)
+    last_name = fields.String(required=True, validate=NAME)
+    email = Email(required=True, validate=validate.Length(max=254))
+    organisation = fields.String(allow_none=True, validate=[validate.Length(max=200), one_line])
+    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+
+
+#: most participants one submission may register
+GROUP_MAX = 50
+
+
+def _distinct_emails(participants: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    twice = {}
+    for index, participant in enumerate(participants):
+        email = participant["email"].strip().lower()
+        if email in seen:
+            twice[index] = {"email": [problem("listed_twice_email", "This address is already listed for another participant.")]}
+        seen.add(email)
+    if twice:
+        raise ValidationError(twice)
+
+
+class GroupIn(StrictSchema):
+    contact = fields.Nested(GroupContactIn, required=True)
+    participants = fields.List(fields.Nested(ParticipantIn), required=True,
+                               validate=[validate.Length(min=1, max=GROUP_MAX), lambda participants: _distinct_emails(participants)])
+    consent = _consent()
+    website = _honeypot()
+
+
+class GroupParticipantOut(Schema):
+    id = fields.String(attribute="public_id")
+    first_name = fields.String()
+    last_name = fields.String()
+    email = fields.String()
+    status = fields.String()
+    waitlist_position = fields.Integer(allow_none=True)
+    already_registered = fields.Boolean(metadata={"description": "the address was registered before: its own registration, not the group's"})
+    reason = fields.Dict(allow_none=True, metadata={"description": "why this participant is not confirmed (code and message), else null"})
+
+
+class GroupOut(Schema):
+    """A group and where each of its participants stands."""
+
+    id = fields.String(attribute="public_id")
+    manage_url = fields.String(metadata={"description": "the group's page, for its contact (only in the answer that created it)"})
+    event = fields.String(attribute="event.slug")
+    participants = fields.List(fields.Nested(GroupParticipantOut))
 
 
 class RegistrationPatch(Changes, StrictSchema):
@@ -335,11 +402,23 @@ class PersonalRegistrationOut(Schema):
     checked_in_at = fields.String(allow_none=True)
 
 
+class PersonalGroupOut(Schema):
+    """A group the person registered as its contact."""
+
+    event = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    organisation = fields.String(allow_none=True)
+    language = fields.String()
+    created_at = fields.String()
+
+
 class PersonalDataOut(Schema):
     """Everything stored about a person (an access request's answer)."""
 
     email = fields.String()
     registrations = fields.List(fields.Nested(PersonalRegistrationOut))
+    groups = fields.List(fields.Nested(PersonalGroupOut))
 
 
 class ErasedOut(Schema):

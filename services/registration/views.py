@@ -6,19 +6,20 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.registration import badges, certificates, exports, operations, privacy, queries, staff, tickets
+from services.registration import badges, certificates, exports, groups, operations, privacy, queries, staff, tickets
 from services.registration.embed import closed_text, when_text
 from services.registration.forms import form_description
 from services.registration.members import find_member
 from services.registration.models import Event, MemberOrganisation, Registration
 from services.registration.schemas import (
-    AttendeeOut, CheckInIn, DecisionIn, DecisionsIn, ErasedOut, EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormOut, FormQuery, ImportQuery,
+    AttendeeOut, CheckInIn, DecisionIn, DecisionsIn, ErasedOut, GroupIn, GroupOut, EventIn, EventOut, EventPatch, EventQuery, EventStaffOut, FormOut, FormQuery, ImportQuery,
     LookupOut, LookupQuery, MemberIn, MemberOut, MessageIn, PersonalDataOut, RegistrationCreated, RegistrationIn,
     RegistrationListQuery, RegistrationOut, RegistrationPatch, RegistrationStaffOut, StaffMeOut,
 )
 from shared.auth import current_staff, staff_required
 from shared.db import db, utcnow
 from shared.errors import ApiError, NotFound, problem
+from shared.i18n import request_language
 from shared.web import file_download, settings
 
 blp = Blueprint("registration", __name__, url_prefix="/api/v1", description="Events, registrations and members")
@@ -86,6 +87,41 @@ def create_registration(data: dict, slug: str):
         result["manage_url"] = operations.manage_url(registration)
     db.session.commit()
     return result, 201 if created else 200
+
+
+@blp.route("/events/<slug>/groups", methods=["POST"])
+@blp.arguments(GroupIn())
+@blp.response(201, GroupOut())
+@blp.alt_response(403, description="members only: `participants.INDEX.email` names each participant refused; nobody was registered")
+@blp.alt_response(409, description="e.g. the per-organisation cap: `participants.INDEX.email` names each participant refused; nobody was registered")
+def create_group(data: dict, slug: str):
+    """Register several participants at once (a contact, e.g. a city's training officer).
+    Each passes the same rules as alone, in the order given: either all are placed, and the
+    answer says who is confirmed and who went to the waiting list and why, or nobody is.
+    An address already registered answers with its own registration (`already_registered`)."""
+    group, placed = operations.register_group(slug, data["contact"], data["participants"])
+    result = groups.answer(group, placed, request_language())
+    result["manage_url"] = operations.group_url(group)
+    db.session.commit()
+    return result
+
+
+@blp.route("/groups/<token>")
+@blp.response(200, GroupOut)
+def get_group(token: str):
+    """The group behind its contact's link, and where each participant stands."""
+    group = operations.group_for_token(token)
+    return groups.members(group, request_language())
+
+
+@blp.route("/groups/<token>/participants/<participant>/cancel", methods=["POST"])
+@blp.response(200, GroupOut)
+def cancel_group_participant(token: str, participant: str):
+    """The contact cancels one participant; a freed seat goes to the next in line."""
+    group = operations.group_for_token(token)
+    operations.cancel_in_group(group, participant)
+    db.session.commit()
+    return groups.members(group, request_language())
 
 
 # --- self-service ----------------------------------------------------------------------

@@ -43,6 +43,7 @@ CONTRACTS: dict[str, Contract] = {
         Contract("registration.pending_approval", 1, registration.RegistrationMessage),
         Contract("registration.approved", 1, registration.DecisionMessage),
         Contract("registration.rejected", 1, registration.DecisionMessage),
+        Contract("group.registered", 1, registration.GroupMessage),
         Contract("registration.updated", 1, registration.RegistrationMessage),
         Contract("event.message", 1, registration.EventMessage),
         Contract("event.scheduled", 1, registration.EventScheduled),

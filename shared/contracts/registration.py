@@ -54,6 +54,23 @@ class DecisionMessage(RegistrationMessage):
     reason = fields.String(allow_none=True, load_default=None)
 
 
+class GroupParticipant(Schema):
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class GroupMessage(Schema):
+    """A contact registered a group: their own summary, with the link of the group's page
+    (each participant gets their own registration messages)."""
+
+    group_id = fields.String(required=True)
+    person = fields.Nested(Person, required=True)
+    event = fields.Nested(EventSummary, required=True)
+    manage_url = fields.String(required=True)
+    participants = fields.List(fields.Nested(GroupParticipant), required=True)
+
+
 class EventMessage(RegistrationMessage):
     """A staff message to one registrant of an event."""
 

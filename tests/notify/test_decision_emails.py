@@ -47,3 +47,17 @@ def test_awaiting_approval_in_italian(mailbox):
     text = body(compose(decision("registration.pending_approval", "it", status="pending_approval", ticket=None),
                         mail_from=MAIL_FROM), "plain")
     assert "I posti di questo evento sono assegnati dagli organizzatori" in text
+
+
+def test_the_contact_of_a_group_gets_its_summary_and_link(mailbox):
+    from tests.notify.test_emails import envelope_for
+
+    envelope = envelope_for("group.registered", "pt")
+    envelope["data"]["manage_url"] = "https://events.efus.eu/groups/tok789"
+    deliver(compose(envelope, mail_from=MAIL_FROM), mailbox.settings)
+    received = mailbox.last()
+    assert received["Subject"].startswith("O seu grupo está inscrito – ")
+    text = body(received, "plain")
+    assert "- Luis Gómez: lugar confirmado" in text and "- Marta Ruiz: na lista de espera" in text
+    assert "https://events.efus.eu/groups/tok789" in text
+    assert "event.ics" not in attachments(received)  # the contact may not take part

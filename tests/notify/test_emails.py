@@ -110,7 +110,15 @@ def envelope_for(kind: str, lang: str) -> dict:
         return order_envelope(kind, lang, **({"document": document} if kind == "credit_note.issued" else {}))
     if kind == "certificate.issued":
         return registration_envelope(kind, lang, status="attended", certificate_number="2027-0A1B2C3D")
+    if kind == "group.registered":
+        return registration_envelope(kind, lang, group_id="9c2d", participants=GROUP)
     return registration_envelope(kind, lang)
+
+
+#: the participants a contact registered (group.registered)
+GROUP = [{"first_name": "Luis", "last_name": "Gómez", "status": "confirmed"},
+         {"first_name": "Marta", "last_name": "Ruiz", "status": "waitlisted"},
+         {"first_name": "Pau", "last_name": "Vidal", "status": "pending_approval"}]
 
 
 def free_port() -> int:

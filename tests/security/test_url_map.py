@@ -33,6 +33,10 @@ PUBLIC = {
         ("GET", "/api/v1/registrations/<token>/certificate.pdf"),
         ("GET", "/manage/<token>"), ("POST", "/manage/<token>/cancel"), ("POST", "/manage/<token>/update"),
         ("POST", "/manage/<token>/verify"), ("GET", "/manage/<token>/certificate.pdf"),
+        # a group's contact, by the unguessable token of their emailed link
+        ("POST", "/api/v1/events/<slug>/groups"), ("GET", "/api/v1/groups/<token>"),
+        ("POST", "/api/v1/groups/<token>/participants/<participant>/cancel"),
+        ("GET", "/groups/<token>"), ("POST", "/groups/<token>/participants/<public_id>/cancel"),
         ("GET", "/embed.js"), ("GET", "/events/<slug>/register"), ("POST", "/events/<slug>/register"),
         ("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"), ("GET", "/staff/static/<path:filename>"),
     },

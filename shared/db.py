@@ -17,10 +17,15 @@ The transaction rule, the same in every service:
   `remote.service_api`), `close_before_call()` ends the reads done so far: the other
   service may call this one back, and on SQLite an open transaction holds the database's
   write lock. What was read is read again, under lock, after the call.
-- **The one place that commits more than once** is the notify service's `deliver`, for the
-  same reason: the SMTP conversation (seconds, and the part that may be repeated) sits
-  between the transaction that claims the delivery and the one that records its outcome,
-  each committed on its own (services/notify/operations.py says why that is safe).
+- **Two places commit more than once**, for the same reason: a slow step that must not
+  hold a transaction sits between two short ones, each committed on its own.
+  - The notify service's `deliver`: the SMTP conversation (seconds, and the part that may
+    be repeated) sits between the transaction that claims the delivery and the one that
+    records its outcome (services/notify/operations.py says why that is safe).
+  - The orders service's documents: commit the number, render, commit the file. The
+    issuing view commits the number and the document's row, then `store_pdf` renders the
+    PDF outside any transaction (the year's counter is free meanwhile) and commits it in a
+    transaction of its own; a document left without PDF is rendered when next asked for.
 - Jobs outside a request (the relay, the scheduler, the retention job, `retry_on_lock_conflict`)
   own their transactions the same way: each commits its own unit of work.
 """

@@ -12,11 +12,14 @@ VAT), with the printed VAT wording as exemption reason. Credit notes carry amoun
 as positive numbers, as EN 16931 wants; their type code (381) says they are credits.
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pycountry
 from jinja2 import FileSystemLoader
@@ -144,6 +147,31 @@ class DocumentContent:
             raise ValueError("VAT category E needs the seller's VAT number (BR-E-02)")
         if self.vat.category == "O" and (self.seller.vat_id or self.buyer.vat_id):
             raise ValueError("VAT category O forbids seller and buyer VAT numbers (BR-O-02)")
+
+    def to_json(self) -> dict[str, Any]:
+        """The document as JSON, stored with it: its render needs nothing else."""
+        return json.loads(json.dumps(asdict(self), default=str))  # dates ISO, Decimal as text
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DocumentContent:
+        def party(fields: dict[str, Any]) -> Party:
+            return Party(**{**fields, "address_lines": tuple(fields["address_lines"])})
+
+        def day(text: str | None) -> date | None:
+            return date.fromisoformat(text) if text else None
+
+        return cls(**{
+            **data,
+            "issue_date": date.fromisoformat(data["issue_date"]),
+            "seller": party(data["seller"]),
+            "buyer": party(data["buyer"]),
+            "lines": tuple(DocumentLine(**line) for line in data["lines"]),
+            "vat": VatTreatment(**data["vat"]),
+            "due_date": day(data["due_date"]),
+            "bank": BankDetails(**data["bank"]) if data["bank"] else None,
+            "refers_to_date": day(data["refers_to_date"]),
+            "late_penalty_rate": Decimal(data["late_penalty_rate"]),
+        })
 
 
 # Efus' name and address; the service adds its SIRET (legal_id) from configuration.
@@ -331,7 +359,7 @@ def factur_x_xml(doc: DocumentContent) -> bytes:
     return xml
 
 
-def _producer_in_the_xmp_only(document: object, pdf: "pydyf.PDF") -> None:
+def _producer_in_the_xmp_only(document: object, pdf: pydyf.PDF) -> None:
     # factur-x writes a new XMP packet naming pypdf as pdf:Producer and keeps the info
     # dictionary's Producer (WeasyPrint); PDF/A wants the two to agree, so the info
     # dictionary names none.

@@ -169,8 +169,10 @@ class FreeCopyLedger(db.Model):
 class DocumentCounter(db.Model):
     """The last number given to an invoice or credit note in a calendar year.
 
-    Issuing locks the year's row and stores the document in the same transaction, so the
-    numbers are sequential with no gap and no duplicate whatever the number of workers.
+    Issuing locks the year's row and stores the document's row in the same transaction, so
+    the numbers are sequential with no gap and no duplicate whatever the number of workers.
+    The PDF is rendered after that transaction (`operations.store_pdf`): the lock is held
+    for milliseconds, and issuers render in parallel.
     """
 
     __tablename__ = "document_counter"
@@ -184,6 +186,12 @@ class BillingDocument(db.Model):
 
     Invoices and credit notes share the series (`2026-00042`), so one table holds both and
     the database itself refuses a duplicate number.
+
+    The row is written with its number and everything the document shows (`content`); its
+    PDF and SHA-256 are stored once, just after, by `operations.store_pdf`: the one write a
+    document receives after issuing, an UPDATE that only touches a row still without PDF.
+    Until then (a render under way, or a crash in between) the document has no PDF yet,
+    and whoever asks for it renders it from `content`.
     """
 
     __tablename__ = "billing_document"
@@ -194,6 +202,8 @@ class BillingDocument(db.Model):
             f"(kind = '{CREDIT_NOTE}') = (refers_to_id IS NOT NULL)", name="ck_billing_document_refers_to"
         ),
         sa.Index("uq_billing_document_order_kind", "order_id", "kind", unique=True),
+        sa.CheckConstraint("(pdf IS NULL) = (sha256 IS NULL)", name="ck_billing_document_pdf_and_hash"),
+        sa.CheckConstraint("pdf IS NOT NULL OR content IS NOT NULL", name="ck_billing_document_renderable"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -213,9 +223,11 @@ class BillingDocument(db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     #: the lines as printed: [{"description", "quantity", "unit_price_cents", "line_total_cents", "note"}]
     lines: Mapped[list] = mapped_column(sa.JSON)
-    #: the PDF/A-3 exactly as issued, and its SHA-256 (hex)
-    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: what the document shows (documents.DocumentContent.to_json), for its render
+    content: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True, deferred=True)
+    #: the PDF/A-3 exactly as issued, and its SHA-256 (hex); None until it is rendered
+    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, nullable=True, deferred=True)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     order: Mapped[Order] = relationship(viewonly=True)

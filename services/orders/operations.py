@@ -324,9 +324,9 @@ def _release_stock(order: Order) -> None:
 def next_document_number(year: int) -> int:
     """Lock the year's counter and take its next number.
 
-    The lock is held until the transaction that stores the document commits; if it rolls
-    back, the number was never taken. Hence no gap and no duplicate, with any number of
-    workers.
+    The lock is held until the transaction that stores the document's row commits; if it
+    rolls back, the number was never taken. Hence no gap and no duplicate, with any number
+    of workers. The PDF is rendered after that commit (`store_pdf`), not under the lock.
     """
     db.session.execute(insert_if_absent(DocumentCounter, {"year": year, "last_number": 0}))
     counter = db.session.execute(
@@ -385,8 +385,9 @@ def _buyer(order: Order) -> Party:
 
 
 def _issue(order: Order, model: type[Invoice] | type[CreditNote], lines: list[DocumentLine], refers_to: Invoice | None) -> BillingDocument:
-    """Number, render and store a document. Everything else is done before the year's
-    counter is locked, so the lock is held for the render and the insert only."""
+    """Number a document and store its row, with everything it shows, but no PDF yet
+    (`store_pdf` renders it once this transaction has committed). Everything else is done
+    before the year's counter is locked, so the lock is held for the insert only."""
     config = settings()
     kind = CREDIT_NOTE if model is CreditNote else INVOICE
     language = document_language(order)
@@ -415,8 +416,6 @@ def _issue(order: Order, model: type[Invoice] | type[CreditNote], lines: list[Do
         content.update(refers_to=refers_to.number, refers_to_date=refers_to.issue_date)
     sequence = next_document_number(today.year)
     number = f"{today.year}-{sequence:05d}"
-    with INVOICE_RENDER.time():
-        pdf = render_document(DocumentContent(number=number, **content))
     document = model(
         number=number,
         year=today.year,
@@ -428,14 +427,52 @@ def _issue(order: Order, model: type[Invoice] | type[CreditNote], lines: list[Do
         total_cents=total,
         currency=CURRENCY,
         lines=[asdict(line) for line in lines],
-        pdf=pdf,
-        sha256=hashlib.sha256(pdf).hexdigest(),
+        content=DocumentContent(number=number, **content).to_json(),
         **({"refers_to": refers_to} if refers_to else {}),
     )
     db.session.add(document)
     db.session.flush()
     db.session.expire(order, ["invoice", "credit_note"])
     return document
+
+
+def store_pdf(document_id: int) -> BillingDocument:
+    """Render the document's PDF and store it with its SHA-256, unless it has them already.
+
+    Issuing commits the number and the document's row first; this renders afterwards,
+    outside any transaction (the year's counter is not locked meanwhile, so issuers render
+    in parallel), and stores the file in a short transaction of its own. A crash in between
+    leaves a row without PDF, with its number: the next call for it (any download: the
+    notify worker fetching it for the email, staff opening it) renders it from the stored
+    content, under the same number. Two
+    renders at once store the first one; the UPDATE only writes a row still without PDF,
+    so an issued file never changes.
+
+    Commits, twice at most (shared/db.py: "commit the number, render, commit the file").
+    """
+    document = db.session.get(BillingDocument, document_id, populate_existing=True)
+    if document.sha256 is not None:
+        return document
+    content = DocumentContent.from_json(document.content)
+    db.session.commit()  # end the reads: nothing is held during the render (on SQLite, the write lock)
+    with INVOICE_RENDER.time():
+        pdf = render_document(content)
+    table = BillingDocument.__table__
+    db.session.execute(
+        sa.update(table).where(table.c.id == document_id, table.c.pdf.is_(None))
+        .values(pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
+    )
+    db.session.commit()
+    db.session.refresh(document)
+    return document
+
+
+def store_pdfs(order: Order) -> None:
+    """`store_pdf` for each document of the order still without PDF (after the action
+    that issued it has committed)."""
+    for document in (order.invoice, order.credit_note):
+        if document is not None and document.sha256 is None:
+            store_pdf(document.id)
 
 
 def get_document(model: type[BillingDocument], number: str) -> BillingDocument:

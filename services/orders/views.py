@@ -93,7 +93,8 @@ def get_order(order_id: int):
 
 def _act(order_id: int, action: str) -> Order:
     order = staff.act_on_order(order_id, action)
-    db.session.commit()
+    db.session.commit()  # the document numbers the action took, before the render
+    operations.store_pdfs(order)
     return order
 
 
@@ -154,7 +155,9 @@ def list_free_copies(query: dict):
 # --- invoices and credit notes ---------------------------------------------------------
 
 def _pdf(document: BillingDocument) -> Response:
-    """The PDF exactly as stored when the document was issued."""
+    """The PDF exactly as stored when the document was issued (rendered and stored first
+    if it has none yet: a render under way, or a crash just after the numbering)."""
+    document = operations.store_pdf(document.id)
     return Response(
         document.pdf,
         mimetype="application/pdf",

@@ -91,6 +91,8 @@ def test_parallel_invoicing_numbers_without_gap_or_duplicate(server, staff, data
     assert len({i["order_id"] for i in listed}) == invoices
     assert scalar(databases, "SELECT stock FROM publication") == 0
     assert scalar(databases, f"SELECT last_number FROM document_counter WHERE year = {year}") == invoices
+    # Each was rendered outside the numbering lock, and stored with its hash.
+    assert all(i["sha256"] for i in listed)
 
 
 def while_holding_the_lock(app, first: Callable[[], int], second: Callable[[], int]) -> tuple[int, int]:

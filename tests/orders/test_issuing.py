@@ -119,3 +119,30 @@ def test_issuers_render_outside_the_numbering_lock(orders_app, orders, staff, ma
     assert answers["first"] == 200
     with orders_app.app_context():
         assert all(d.sha256 for d in db.session.scalars(sa.select(BillingDocument)))
+
+
+
+def test_two_renders_at_once_store_one_file(orders_app, orders, make_publication, monkeypatch):
+    """Two downloads of a document without PDF both render it; the file stored first is
+    the one both serve, and the second never replaces it."""
+    make_publication()
+    order_id = orders.post("/api/v1/orders", json=order_payload(1, email="p@example.org")).json["id"]
+    with orders_app.app_context():  # numbered and committed, not rendered yet
+        document_id = operations.issue_invoice(operations.get_order(order_id)).id
+        db.session.commit()
+    render, both = operations.render_document, threading.Barrier(2, timeout=60)
+    monkeypatch.setattr(operations, "render_document", lambda content: (both.wait(), render(content))[1])
+    served: list[tuple[str, bytes]] = []
+
+    def download() -> None:
+        with orders_app.app_context():
+            document = operations.store_pdf(document_id)
+            served.append((document.sha256, document.pdf))
+
+    threads = [threading.Thread(target=download) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    [(sha256, pdf), again] = served
+    assert again == (sha256, pdf) and hashlib.sha256(pdf).hexdigest() == sha256

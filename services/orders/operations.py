@@ -3,6 +3,8 @@ document numbering.
 
 Functions flush but never commit: the request (or actor) that calls them owns the
 transaction, so a change and its outbox messages are committed together or not at all.
+The exception is `store_pdf`, which renders a document after its number was committed and
+stores the file in a transaction of its own (shared/db.py).
 Locks are always taken in the same order (order, publications by id, free-copy ledger,
 document counter), so two transactions never wait for each other in a circle. On SQLite
 every transaction starts with `BEGIN IMMEDIATE`, which serialises writers anyway.
@@ -444,9 +446,8 @@ def store_pdf(document_id: int) -> BillingDocument:
     in parallel), and stores the file in a short transaction of its own. A crash in between
     leaves a row without PDF, with its number: the next call for it (any download: the
     notify worker fetching it for the email, staff opening it) renders it from the stored
-    content, under the same number. Two
-    renders at once store the first one; the UPDATE only writes a row still without PDF,
-    so an issued file never changes.
+    content, under the same number. Two renders at once store the first one; the UPDATE
+    only writes a row still without PDF, so an issued file never changes.
 
     Commits, twice at most (shared/db.py: "commit the number, render, commit the file").
     """

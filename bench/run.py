@@ -21,6 +21,7 @@ BENCHMARKS: tuple[tuple[str, dict[str, str]], ...] = (
     ("registration_rush.py", {"TEST_DATABASE": "postgresql"}),
     ("registration_rush.py", {"TEST_DATABASE": "sqlite"}),
     ("invoice_bench.py", {}),
+    ("parallel_invoicing.py", {"TEST_DATABASE": "postgresql"}),
     ("email_bench.py", {}),
     ("worker_recovery.py", {}),
 )

@@ -115,7 +115,7 @@ def compose(
         raise InvalidMessage(f"{kind}: {exc}") from exc
 
     templates = TEMPLATES(lang)
-    subject = _one_line(templates.get_template(f"notify/{kind}.subject.txt").render(context))
+    subject = _subject(kind, context)
     context["subject"] = subject
     text = templates.get_template(f"notify/{kind}.txt").render(context)
     html = templates.get_template(f"notify/{kind}.html").render(context)
@@ -147,6 +147,25 @@ def compose(
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=_one_line(filename))
     message["Content-Language"] = lang  # last: building the MIME tree moves Content-* headers into parts
     return message
+
+
+def subject(envelope: Mapping[str, Any]) -> str | None:
+    """The subject of the email `compose` makes of `envelope`, in the recipient's language
+    (what the staff's delivery log shows); None when the envelope cannot become an email or
+    was erased."""
+    kind = envelope.get("type")
+    if kind not in EVENT_TYPES | ORDER_TYPES:
+        return None
+    try:
+        data = envelope["data"]
+        context = _context(kind, data, language_or_default(data["person"].get("language")))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return _subject(kind, context)
+
+
+def _subject(kind: str, context: dict[str, Any]) -> str:
+    return _one_line(TEMPLATES(context["lang"]).get_template(f"notify/{kind}.subject.txt").render(context))
 
 
 def _one_line(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.notify import operations, staff, webhooks
+from services.notify import emails, operations, staff, webhooks
 from services.notify.models import DELIVERY_STATUSES, WEBHOOK_STATUSES
 from shared.auth import current_staff, staff_required
 from shared.db import db
@@ -27,6 +27,11 @@ class DeliveryOut(Schema):
     recipient = fields.String()
     template = fields.String()
     language = fields.String()
+    subject = fields.Function(
+        lambda delivery: emails.subject(delivery.envelope),
+        metadata={"type": "string", "nullable": True,
+                  "description": "the email's subject as the recipient read it, in their language (null once erased)"},
+    )
     status = fields.String()
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)

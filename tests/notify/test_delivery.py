@@ -83,7 +83,7 @@ def test_permanent_refusal_fails_the_delivery_staff_see_it_and_resend_it(
 ):
     mailbox.refuse["gone@example.org"] = "550 5.1.1 No such user"
     start_worker()
-    enqueue(broker, registration_envelope(email="gone@example.org"))
+    enqueue(broker, registration_envelope(email="gone@example.org", lang="fr"))
     enqueue(broker, registration_envelope(email="here@example.org"))
     wait_for(lambda: deliveries(notify_db, status="failed"))
     wait_for(lambda: deliveries(notify_db, status="sent"))
@@ -93,6 +93,9 @@ def test_permanent_refusal_fails_the_delivery_staff_see_it_and_resend_it(
     assert failed.status_code == 200
     [delivery] = failed.json
     assert delivery["recipient"] == "gone@example.org" and delivery["attempts"] == 1
+    assert delivery["subject"] == "Inscription confirmée – Police et citoyens : la confiance", "in the recipient's language"
+    [sent] = notify_client.get("/api/v1/deliveries?status=sent", headers=events).json
+    assert sent["subject"] == mailbox.to("here@example.org")[0]["Subject"] == "Registration confirmed – Police and citizens: trust"
     assert "550" in delivery["last_error"] and "No such user" in delivery["last_error"]
     assert mailbox.to("gone@example.org") == []
 
@@ -121,6 +124,14 @@ def test_a_message_that_cannot_become_an_email_fails_at_once(broker, mailbox, st
     [row] = wait_for(lambda: deliveries(notify_db, status="failed"))
     assert "HTTP 404" in row["last_error"] and row["attempts"] == 0
     assert mailbox.messages == []
+
+
+def test_the_subject_of_an_erased_or_unusable_delivery_is_null_and_documented(notify_client):
+    from services.notify.emails import subject
+
+    assert subject({}) is None and subject({"type": "registration.confirmed", "data": {"person": {}}}) is None
+    schema = notify_client.get("/openapi.json").json["components"]["schemas"]["DeliveryOut"]["properties"]["subject"]
+    assert schema["type"] == "string" and schema["nullable"] is True
 
 
 def test_deliveries_api_checks_its_input_and_its_callers(notify_client, staff_token):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Callable, Iterator
 
 import pytest
@@ -41,6 +42,54 @@ def csrf(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "the page has no CSRF token"
     return found.group(1)
+
+
+class _FormFields(HTMLParser):
+    """What a browser sends for the forms of a page: inputs (checkboxes only when checked),
+    the selected option of each select (else its first), textareas (less the newline that
+    follows the tag, as browsers drop it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._select: str | None = None
+        self._first_option = False
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        name = attributes.get("name")
+        if tag == "input" and name and attributes.get("type") not in ("submit", "file"):
+            if attributes.get("type") != "checkbox" or "checked" in attributes:
+                self.fields[name] = attributes.get("value", "")
+        elif tag == "select" and name:
+            self._select, self._first_option = name, True
+        elif tag == "option" and self._select:
+            if self._first_option or "selected" in attributes:
+                self.fields[self._select] = attributes.get("value", "")
+            self._first_option = False
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            if self._textarea:
+                self.fields[self._textarea] = self.fields[self._textarea].removeprefix("\r\n").removeprefix("\n")
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """The fields the page's forms would send, by name (the last form's value of a name wins)."""
+    parser = _FormFields()
+    parser.feed(html)
+    return parser.fields
 
 
 @pytest.fixture

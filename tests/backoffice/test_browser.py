@@ -6,7 +6,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.backoffice.conftest import PASSWORD, create_publication
-from tests.backoffice.test_emails import failed_delivery
+from tests.backoffice.test_emails import SUBJECT as EMAIL_SUBJECT, failed_delivery
 from tests.conftest import event_payload, person
 from tests.embed.conftest import CHROMIUM_ARGS
 from tests.embed.helpers import AXE, CHROMIUM, ROOT, WCAG_TAGS, csp_violations, require
@@ -146,6 +146,21 @@ def test_the_secretariat_runs_an_event_processes_a_postal_order_and_resends_an_e
     shoot(page, "5-event-form")
     page.get_by_role("button", name="Create the event").click()
     expect(page.get_by_role("status")).to_contain_text("Event “Night-time economy and safety” created.")
+    # editing it: the slug is shown, not editable
+    page.get_by_role("link", name="Edit the event").click()
+    expect(page.get_by_label("Address name")).to_have_value("webinar-night-time-economy")
+    expect(page.get_by_label("Address name")).not_to_be_editable()
+    expect(page.get_by_label("Name of extra field 1")).to_have_value("questions")
+    expect(page.get_by_label("Name of extra field 3")).to_have_value("")  # two blank rows after the event's own
+    page.get_by_label("Capacity (empty: no limit)").fill("-3")
+    page.get_by_role("button", name="Save the event").click()
+    expect(page.get_by_label("Capacity (empty: no limit)")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#capacity-error")).to_be_visible()
+    assert axe_violations(page) == []
+    shoot(page, "5b-event-edit-errors")
+    page.get_by_label("Capacity (empty: no limit)").fill("1")
+    page.get_by_role("button", name="Save the event").click()
+    expect(page.get_by_role("status")).to_contain_text("Event “Night-time economy and safety” saved.")
 
     # people register through the API; staff see them
     for number in (1, 2):
@@ -175,6 +190,14 @@ def test_the_secretariat_runs_an_event_processes_a_postal_order_and_resends_an_e
         page.get_by_label(label, exact=True).fill(value)
     assert axe_violations(page) == []
     shoot(page, "6-order-form")
+    page.get_by_label("Copies of publication 2").fill("2")  # but which publication?
+    page.get_by_role("button", name="Record the order").click()
+    expect(page.get_by_label("Publication 2", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#lines_1_publication-error")).to_have_text("Choose the publication.")
+    expect(page.get_by_label("Copies of publication 1")).to_have_value("4")  # what was typed stays
+    assert axe_violations(page) == []
+    shoot(page, "6b-order-form-errors")
+    page.get_by_label("Copies of publication 2").fill("")
     page.get_by_role("button", name="Record the order").click()
     expect(page.get_by_role("status")).to_contain_text("recorded (received)")
     row = page.locator("tbody tr", has_text="Jean Dupont")
@@ -184,9 +207,14 @@ def test_the_secretariat_runs_an_event_processes_a_postal_order_and_resends_an_e
     for action, status in (("Invoice", "invoiced"), ("Mark paid", "paid"), ("Ship", "shipped")):
         page.get_by_role("button", name=f"{action} ORD-").click()
         expect(page.get_by_role("status")).to_contain_text(f"is now {status}.")
-        page.get_by_role("link", name=status, exact=True).click()
+        page.get_by_role("link", name=f"{status} (1)", exact=True).click()
     expect(page.locator("tbody tr", has_text="Jean Dupont")).to_contain_text("Invoice")
+    expect(page.get_by_role("link", name="received (0)", exact=True)).to_be_visible()
     shoot(page, "7-orders-shipped")
+    page.get_by_role("link", name="Orders", exact=True).click()  # opens on every order, whatever its status
+    expect(page.get_by_role("link", name="all (1)", exact=True)).to_have_attribute("aria-current", "page")
+    expect(page.locator("tbody tr", has_text="Jean Dupont")).to_contain_text("shipped")
+    assert axe_violations(page) == []
     pdf = page.request.get(url + page.get_by_role("link", name="(PDF)").get_attribute("href"))
     assert pdf.ok and pdf.body().startswith(b"%PDF")
 
@@ -198,6 +226,7 @@ def test_the_secretariat_runs_an_event_processes_a_postal_order_and_resends_an_e
     # the failed email, with its error, resent
     page.get_by_role("link", name="Emails").click()
     expect(page.locator("tbody")).to_contain_text("550 mailbox unavailable")
+    expect(page.locator("tbody [lang=fr]")).to_have_text(EMAIL_SUBJECT)
     assert axe_violations(page) == []
     shoot(page, "8-failed-emails")
     page.get_by_role("button", name="Resend the email to ana1@example.org").click()

@@ -135,7 +135,7 @@ def test_create_and_publish_an_event_in_two_languages(client, login):
     form = {"csrf_token": token, "slug": "assembly-2027", "kind": "assembly", "title_en": "General assembly",
             "title_fr": "Assemblée générale", "description_en": "Yearly.", "description_fr": "Annuelle.",
             "starts_at": "2027-03-01T09:00", "ends_at": "2027-03-01T17:00", "timezone": "Europe/Paris",
-            "capacity": "50", "venue": "Paris", "join_url": "", "published": "on"}
+            "capacity": "50", "venue": "Paris", "join_url": "", "published": "on", "requires_approval": "on"}
     bad = client.post("/staff/events/new", data={**form, "capacity": "many", "timezone": "Mars/Olympus", "starts_at": ""})
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
@@ -147,7 +147,7 @@ def test_create_and_publish_an_event_in_two_languages(client, login):
     event = client.get("/api/v1/events/assembly-2027").json
     assert event["title"] == {"en": "General assembly", "fr": "Assemblée générale"}
     assert event["starts_at"].startswith("2027-03-01T09:00") and event["timezone"] == "Europe/Paris"
-    assert event["capacity"] == 50
+    assert event["capacity"] == 50 and event["requires_approval"] is True
 
 
 def _bearer(client) -> dict[str, str]:

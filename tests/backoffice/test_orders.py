@@ -6,7 +6,7 @@ import requests
 
 from tests.backoffice.conftest import PASSWORD, create_publication, csrf
 
-ORDER = {"channel": "post", "publication_0": "safer-cities", "copies_0": "2", "first_name": "Jean", "last_name": "Dupont",
+ORDER = {"channel": "post", "lines_0_publication": "safer-cities", "lines_0_copies": "2", "first_name": "Jean", "last_name": "Dupont",
          "organisation": "Mairie de Lyon", "address": "1 place de la Comédie", "postcode": "69001", "city": "Lyon",
          "country": "fr", "email": "jean.dupont@example.fr", "telephone": "", "language": "fr"}
 
@@ -27,9 +27,27 @@ def test_enter_a_postal_order_then_invoice_mark_paid_ship_and_download_the_invoi
     browser = logged_in(url, staff_account("publications"))
 
     page = browser.get(f"{url}/staff/orders/new", timeout=10)
-    bad = browser.post(f"{url}/staff/orders/new", data={**ORDER, "csrf_token": csrf(page.text), "publication_0": "no-such-book"}, timeout=10)
-    assert bad.status_code == 422 and 'aria-invalid="true" aria-describedby="publication_0-error"' in bad.text
-    response = browser.post(f"{url}/staff/orders/new", data={**ORDER, "csrf_token": csrf(page.text)}, timeout=30)
+    bad = browser.post(f"{url}/staff/orders/new", data={**ORDER, "csrf_token": csrf(page.text), "lines_0_publication": "no-such-book"}, timeout=10)
+    assert bad.status_code == 422 and 'aria-describedby="lines_0_publication-error" aria-invalid="true"' in bad.text
+    token = csrf(page.text)
+    # what the form cannot read is refused next to its field, before the orders service is asked
+    for bad, field in (({"lines_0_copies": "two"}, "lines_0_copies"), ({"lines_0_copies": ""}, "lines_0_copies"),
+                       ({"lines_0_publication": "", "lines_1_copies": "3"}, "lines_1_publication")):
+        response = browser.post(f"{url}/staff/orders/new", data={**ORDER, **bad, "csrf_token": token}, timeout=10)
+        assert response.status_code == 422 and f'<span class="error" id="{field}-error">' in response.text, bad
+    response = browser.post(f"{url}/staff/orders/new", data={**ORDER, "csrf_token": token, "lines_0_publication": "", "lines_0_copies": ""},
+                            timeout=10)
+    assert response.status_code == 422 and '<p class="error" id="lines-error">Enter at least one publication' in response.text
+    # the service's refusals too, on the line they name (the second line here, the first one left empty)
+    response = browser.post(f"{url}/staff/orders/new", timeout=10, data={
+        **ORDER, "csrf_token": token, "lines_0_publication": "", "lines_0_copies": "", "lines_1_publication": "safer-cities",
+        "lines_1_copies": "0", "country": "France", "email": "jean"})
+    assert response.status_code == 422
+    for field in ("lines_1_copies", "country", "email"):
+        assert f'<span class="error" id="{field}-error">' in response.text, field
+    assert requests.get(f"{services.orders.url}/api/v1/orders", headers=publications, timeout=10).json() == []
+
+    response = browser.post(f"{url}/staff/orders/new", data={**ORDER, "csrf_token": token}, timeout=30)
     assert response.ok, response.text
     assert "recorded (received)" in response.text and "Jean Dupont" in response.text
     [order] = requests.get(f"{services.orders.url}/api/v1/orders", headers=publications, timeout=10).json()

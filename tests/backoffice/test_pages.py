@@ -9,20 +9,19 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from shared.outbox import OutboxMessage
-from tests.backoffice.conftest import audit_entries, csrf
+from tests.backoffice.conftest import audit_entries, csrf, form_fields
 from tests.conftest import person
 
 
-
 def _edit_form(client) -> tuple[str, dict[str, str]]:
-    """The edit page's CSRF token and the form as the page shows it (inputs, selects, textareas, checkboxes)."""
+    """The edit page's CSRF token and its form as a browser would send it."""
     page = client.get("/staff/events/police-academy-lisbon/edit").get_data(as_text=True)
-    form = {name: value for name, value in re.findall(r'<input[^>]* name="([^"]+)"[^>]* value="([^"]*)"', page)}
-    form.update(re.findall(r'<select[^>]* name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected', page, re.S))
-    form.update(re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>([^<]*)</textarea>', page))
-    for name in re.findall(r'<input type="checkbox"[^>]* name="([^"]+)"[^>]* checked', page):
-        form[name] = "on"
-    return csrf(page), form
+    return csrf(page), form_fields(page)
+
+
+def _extra_rows(form: dict[str, str]) -> list[str]:
+    """The names given in the extra-field rows of the form, blank rows included."""
+    return [form[name] for name in form if re.fullmatch(r"extra_\d+_name", name)]
 
 
 def test_edit_an_event_and_its_extra_fields(client, login, make_event):
@@ -32,15 +31,18 @@ def test_edit_an_event_and_its_extra_fields(client, login, make_event):
     login("events")
     token, form = _edit_form(client)
     assert form["slug"] == "police-academy-lisbon" and form["title_fr"] == "Académie de police à Lisbonne"
-    assert form["extra_rows"] == "2", "two blank rows to fill"
+    assert _extra_rows(form) == ["", ""], "two blank rows to fill"
+    assert form["kind"] == "academy" and "published" in form and "members_only" not in form
 
     # a select without choices is refused on its row, nothing changes
-    bad = {**form, "csrf_token": token, "extra_rows": "2", "extra_0_name": "diet", "extra_0_type": "select",
+    bad = {**form, "csrf_token": token, "extra_0_name": "diet", "extra_0_type": "select",
            "extra_0_label_en": "Diet", "extra_0_choices": ""}
     response = client.post("/staff/events/police-academy-lisbon/edit", data=bad)
     assert response.status_code == 422
-    assert 'id="extra_0-error"' in response.get_data(as_text=True)
-    assert "A list needs at least one choice." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'id="extra_0_name-error"' in page and "A list needs at least one choice." in page
+    assert _extra_rows(form_fields(page)) == ["diet", ""], "the rows as they were sent, without more blank ones"
+    assert client.get("/api/v1/events/police-academy-lisbon").json["extra_fields"] == []
 
     good = {**bad, "extra_0_choices": "none\nvegetarian\nhalal", "extra_0_label_fr": "Régime", "extra_0_required": "on",
             "extra_1_name": "badge", "extra_1_type": "text", "extra_1_label_en": "Name on the badge",
@@ -54,8 +56,8 @@ def test_edit_an_event_and_its_extra_fields(client, login, make_event):
          "choices": ["none", "vegetarian", "halal"]},
         {"name": "badge", "type": "text", "required": False, "label": {"en": "Name on the badge"}},
     ]
-    form_fields = [f["name"] for f in client.get("/api/v1/events/police-academy-lisbon/form?lang=fr").json["fields"]]
-    assert "answers.diet" in form_fields and "answers.badge" in form_fields
+    questions = [f["name"] for f in client.get("/api/v1/events/police-academy-lisbon/form?lang=fr").json["fields"]]
+    assert "answers.diet" in questions and "answers.badge" in questions
     # the raised capacity promoted the waitlisted person at once
     page = client.get("/staff/events/police-academy-lisbon?status=confirmed").get_data(as_text=True)
     assert "ana1@example.org" in page and "ana2@example.org" in page
@@ -68,11 +70,50 @@ def test_edit_an_event_and_its_extra_fields(client, login, make_event):
 
     # the edit page shows the saved rows, plus blank ones; emptying a row removes the field
     token, form = _edit_form(client)
-    assert form["extra_rows"] == "4" and form["extra_0_name"] == "diet" and form["extra_1_name"] == "badge"
-    assert "extra_3_name" in form
+    assert _extra_rows(form) == ["diet", "badge", "", ""]
+    assert form["extra_0_choices"] == "none\nvegetarian\nhalal" and form["extra_0_required"] and "extra_1_required" not in form
     removed = {**form, "csrf_token": token, "extra_1_name": "", "extra_1_label_en": ""}
     assert client.post("/staff/events/police-academy-lisbon/edit", data=removed).status_code == 302
     assert [f["name"] for f in client.get("/api/v1/events/police-academy-lisbon").json["extra_fields"]] == ["diet"]
+
+
+def test_the_slug_cannot_change_in_the_back_office_nor_through_the_api(client, login, make_event, staff_token):
+    make_event()
+    login("events")
+    token, form = _edit_form(client)
+    page = client.get("/staff/events/police-academy-lisbon/edit").get_data(as_text=True)
+    assert re.search(r'<input[^>]* id="slug"[^>]* readonly', page) and "it cannot change." in page
+    response = client.post("/staff/events/police-academy-lisbon/edit", data={**form, "csrf_token": token, "slug": "lisbon",
+                                                                             "title_en": "Renamed"})
+    assert response.status_code == 409
+    assert re.search(r'<span class="error" id="slug-error">Cannot be changed', response.get_data(as_text=True))
+    api = client.patch("/api/v1/events/police-academy-lisbon", json={"slug": "lisbon"},
+                       headers={"Authorization": f"Bearer {staff_token('events', 'planner@efus.eu')}"})
+    assert api.status_code == 409 and list(api.json["errors"]) == ["slug"]
+    event = client.get("/api/v1/events/police-academy-lisbon").json
+    assert event["title"]["en"] == "Police academy in Lisbon", "nothing was saved"
+    assert client.get("/api/v1/events/lisbon").status_code == 404
+
+
+def test_the_event_form_refuses_what_it_cannot_read_with_a_4xx_and_writes_nothing(client, login, make_event):
+    make_event(capacity=1)
+    login("events")
+    token, form = _edit_form(client)
+    for bad, field in (({"capacity": "-1"}, "capacity"), ({"capacity": "9" * 40}, "capacity"), ({"capacity": "2.5"}, "capacity"),
+                       ({"starts_at": "tomorrow"}, "starts_at"), ({"registration_opens_at": "2027-13-40T25:00"}, "registration_opens_at"),
+                       ({"timezone": "Europe/Nowhere"}, "timezone"), ({"kind": "party"}, "kind"), ({"join_url": "not a link"}, "join_url"),
+                       ({"title_en": "x" * 20001}, "title_en"), ({"title_en": "", "title_fr": ""}, "title_en"),
+                       ({"extra_0_name": "diet", "extra_0_type": "poll"}, "extra_0_name"),
+                       ({"extra_0_name": "two words", "extra_0_label_en": "Diet"}, "extra_0_name"),
+                       ({"extra_0_name": "diet", "extra_1_name": "diet"}, "extra_1_name"),
+                       # rows are numbered again from 0: the third row shown
+                       ({"extra_7_name": "late", "extra_7_label_en": "Row 8 (sent by hand)", "extra_7_type": "select"}, "extra_2_name")):
+        response = client.post("/staff/events/police-academy-lisbon/edit", data={**form, **bad, "csrf_token": token, "capacity": "5",
+                                                                                 **{k: v for k, v in bad.items() if k == "capacity"}})
+        assert response.status_code == 422, (bad, response.status_code)
+        assert f'id="{field}-error"' in response.get_data(as_text=True), bad
+    assert client.get("/api/v1/events/police-academy-lisbon").json["capacity"] == 1, "nothing was saved"
+    assert not [e for e in audit_entries(client) if e.action == "event.update"]
 
 
 def test_message_all_registrants_and_download_the_lists(client, login, make_event, registration_app):
@@ -114,6 +155,14 @@ CSV_BAD = "name,country,domains\nVille de Lyon,FRANCE,lyon.fr\n,IT,torino\n"
 def test_import_the_member_directory_with_a_preview(client, login):
     login("events")
     token = csrf(client.get("/staff/members/import").get_data(as_text=True))
+    for upload in ({}, {"file": (io.BytesIO(b""), "")}, {"csv": "  "}):
+        response = client.post("/staff/members/import", data={"csrf_token": token, **upload}, content_type="multipart/form-data")
+        assert response.status_code == 422 and "Choose a CSV file." in response.get_data(as_text=True), upload
+    response = client.post("/staff/members/import", content_type="multipart/form-data",
+                           data={"csrf_token": token, "file": (io.BytesIO("name,country\nVille de Liège,BE\n".encode("latin-1")), "m.csv")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and '<span class="error" id="file-error">The file is not UTF-8 text' in page
+    assert re.search(r'<input[^>]* aria-describedby="file-error" aria-invalid="true"[^>]* type="file"', page)
     response = client.post("/staff/members/import", data={"csrf_token": token, "file": (io.BytesIO(CSV_BAD.encode()), "members.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 422
@@ -130,7 +179,7 @@ def test_import_the_member_directory_with_a_preview(client, login):
     assert "Ville de Lyon" in page and "lyon.fr, mairie-lyon.fr" in page
     assert "No member organisations match." in client.get("/staff/members").get_data(as_text=True), "a preview writes nothing"
 
-    text = re.search(r'<textarea name="csv" hidden>([^<]*)</textarea>', page).group(1)
+    text = form_fields(page)["csv"]
     response = client.post("/staff/members/import", data={"csrf_token": token, "confirm": "yes", "csv": text}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Member directory imported: 2 created, 0 updated." in page

@@ -2,31 +2,23 @@
 messages to all registrants and participant exports."""
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
-from werkzeug.datastructures import MultiDict
 
 from services.registration import certificates, exports, operations, queries, staff
 from services.registration.backoffice import bp, role_required
-from services.registration.backoffice.forms import DecisionForm, MessageForm
+from services.registration.backoffice.forms import DecisionForm, EventForm, MessageForm, event_form_data
 from services.registration.backoffice.i18n import gettext as _, language, refusal
-from services.registration.forms import EXTRA_FIELD_TYPES
-from services.registration.models import EVENT_KINDS, PENDING_APPROVAL, STATUSES, Event
+from services.registration.models import PENDING_APPROVAL, STATUSES, Event
 from services.registration.schemas import DecisionsIn, EventIn, MessageIn
 from shared.db import db
 from shared.errors import ApiError, flatten
-from shared.i18n import LANGUAGES, pick
+from shared.i18n import pick
 
 #: empty extra-field rows offered below the event's own (more after saving)
 BLANK_EXTRA_ROWS = 2
-#: the form's date fields (EventIn's names) and whether each is required
-DATE_FIELDS = (("starts_at", True), ("ends_at", True), ("registration_opens_at", False), ("registration_closes_at", False))
 
 
 @bp.get("/events")
@@ -38,145 +30,43 @@ def events() -> ResponseReturnValue:
 
 # --- the event form ----------------------------------------------------------------------
 
-def _texts(form: MultiDict, prefix: str) -> dict[str, str]:
-    return {lang: form.get(f"{prefix}_{lang}", "").strip() for lang in LANGUAGES if form.get(f"{prefix}_{lang}", "").strip()}
-
-
-def _extra_fields(form: MultiDict) -> list[dict[str, Any]]:
-    """The extra-field rows of the form; a row without a name and labels is left out."""
-    definitions = []
-    for index in range(int(form.get("extra_rows", "0") or 0)):
-        name = form.get(f"extra_{index}_name", "").strip()
-        label = _texts(form, f"extra_{index}_label")
-        if not name and not label:
-            continue
-        definition: dict[str, Any] = {"name": name, "type": form.get(f"extra_{index}_type", "text"),
-                                      "required": form.get(f"extra_{index}_required") == "on", "label": label}
-        if definition["type"] == "select":
-            definition["choices"] = [c.strip() for c in form.get(f"extra_{index}_choices", "").splitlines() if c.strip()]
-        definitions.append(definition)
-    return definitions
-
-
-def _event_data(form: MultiDict) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The form's fields as EventIn expects them (dates are local to the chosen time zone),
-    and the errors found in fields EventIn cannot read."""
-    zone_name = form.get("timezone", "").strip() or "Europe/Brussels"
-    errors: dict[str, list[str]] = {}
-    data: dict[str, Any] = {
-        "slug": form.get("slug", "").strip(),
-        "kind": form.get("kind", ""),
-        "title": _texts(form, "title"),
-        "description": _texts(form, "description"),
-        "timezone": zone_name,
-        "venue": form.get("venue", "").strip() or None,
-        "join_url": form.get("join_url", "").strip() or None,
-        "members_only": form.get("members_only") == "on",
-        "double_opt_in": form.get("double_opt_in") == "on",
-        "published": form.get("published") == "on",
-        "extra_fields": _extra_fields(form),
-    }
-    for name in ("capacity", "max_per_organisation"):
-        value = form.get(name, "").strip()
-        data[name] = int(value) if value.isdigit() else None
-        if value and not value.isdigit():
-            errors[name] = [_("Enter a whole number, or leave empty for no limit.")]
+def _save_event(form: EventForm, event: Event | None) -> tuple[Event | None, int]:
+    """Create (`event` None) or update `event` from the posted form: the event, or None and
+    the status to answer (the refusals then on the form's fields, nothing written)."""
+    readable = form.check()
     try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = [_("Not an IANA time zone name (e.g. Europe/Paris).")]
-        zone = ZoneInfo("UTC")
-    for name, required in DATE_FIELDS:
-        value = form.get(name, "").strip()
-        if not value and not required:
-            data[name] = None
-            continue
-        try:
-            data[name] = dt.datetime.fromisoformat(value).replace(tzinfo=zone).isoformat()
-        except ValueError:
-            errors[name] = [_("Enter a date and time.")]
-    return data, errors
-
-
-def _form_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """EventIn's errors under the form's field names (`title.fr` → `title_fr`,
-    `extra_fields.1._schema` → `extra_1`)."""
-    named: dict[str, list[str]] = {}
-    for key, messages in errors.items():
-        base, _dot, rest = key.partition(".")
-        if base in ("title", "description"):
-            key = f"{base}_{rest if rest in LANGUAGES else 'en'}"
-        elif base == "extra_fields":
-            key = f"extra_{rest.partition('.')[0]}" if rest[:1].isdigit() else "extra_fields"
-        named.setdefault(key, []).extend(messages)
-    return named
-
-
-def _form_of(event: Event) -> MultiDict:
-    """What the form shows for an existing event (dates in its own time zone)."""
-    zone = ZoneInfo(event.timezone)
-    values: dict[str, Any] = {"slug": event.slug, "kind": event.kind, "timezone": event.timezone,
-                              "venue": event.venue or "", "join_url": event.join_url or "",
-                              "capacity": "" if event.capacity is None else event.capacity,
-                              "max_per_organisation": event.max_per_organisation or ""}
-    for prefix, texts in (("title", event.title), ("description", event.description or {})):
-        values.update({f"{prefix}_{lang}": texts.get(lang, "") for lang in LANGUAGES})
-    for name, _required in DATE_FIELDS:
-        moment = getattr(event, name)
-        values[name] = moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
-    for name in ("members_only", "double_opt_in", "published"):
-        if getattr(event, name):
-            values[name] = "on"
-    for index, definition in enumerate(event.extra_fields or []):
-        values.update({f"extra_{index}_name": definition["name"], f"extra_{index}_type": definition["type"],
-                       f"extra_{index}_choices": "\n".join(definition.get("choices", []))})
-        values.update({f"extra_{index}_label_{lang}": (definition.get("label") or {}).get(lang, "") for lang in LANGUAGES})
-        if definition.get("required"):
-            values[f"extra_{index}_required"] = "on"
-    values["extra_rows"] = len(event.extra_fields or [])
-    return MultiDict(values)
-
-
-def _save_event(event: Event | None) -> tuple[Event | None, dict[str, list[str]]]:
-    """Create (`event` None) or update `event` from the posted form; the event, or the errors."""
-    data, form_errors = _event_data(request.form)
-    try:
-        try:
-            data = EventIn().load(data)
-        except ValidationError as error:
-            raise ValidationError({**error.messages, **form_errors}) from None
-        if form_errors:
-            raise ValidationError(form_errors)
-        if event is None:
-            event = staff.create_event(data)
-        else:
-            data.pop("slug")
-            event = staff.update_event(event, data)
+        data = EventIn().load(form.payload())
+        if not readable:
+            return None, 422
+        event = staff.create_event(data) if event is None else staff.update_event(event, data)
         db.session.commit()
-        return event, {}
+        return event, 200
     except ValidationError as error:
         db.session.rollback()
-        return None, _form_errors(flatten(error.messages))
+        form.refuse_event(flatten(error.messages))
+        return None, 422
     except ApiError as error:
         db.session.rollback()
-        return None, error.errors or {"form": [error.message]}
+        form.refuse_event(error.errors or {"form": [error.message]})
+        return None, error.status
 
 
-def _render_form(form: MultiDict, errors: dict[str, list[str]], event: Event | None) -> ResponseReturnValue:
-    # The form posts back as many rows as it showed; a fresh form gets blank rows to fill.
-    rows = int(form.get("extra_rows", "0") or 0) + (BLANK_EXTRA_ROWS if request.method == "GET" else 0)
-    return render_template("backoffice/event_form.html", form=form, errors=errors, kinds=[(k, _(k)) for k in EVENT_KINDS], event=event,
-                           extra_rows=rows, extra_types=EXTRA_FIELD_TYPES, languages=LANGUAGES), 422 if errors else 200
+def _render_form(form: EventForm, event: Event | None, status: int = 200) -> ResponseReturnValue:
+    if request.method == "GET":
+        for _row in range(BLANK_EXTRA_ROWS):
+            form.extra.append_entry()
+    return render_template("backoffice/event_form.html", form=form, event=event), status
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @role_required("events")
 def new_event() -> ResponseReturnValue:
     if request.method == "GET":
-        return _render_form(MultiDict(), {}, None)
-    event, errors = _save_event(None)
+        return _render_form(EventForm(), None)
+    form = EventForm(request.form)
+    event, status = _save_event(form, None)
     if event is None:
-        return _render_form(request.form, errors, None)
+        return _render_form(form, None, status)
     flash(_("Event “{title}” created.", title=pick(event.title, language()) or event.slug))
     return redirect(url_for("backoffice.participants", slug=event.slug))
 
@@ -184,12 +74,14 @@ def new_event() -> ResponseReturnValue:
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
 @role_required("events")
 def edit_event(slug: str) -> ResponseReturnValue:
+    """The slug is shown, not editable: embedded forms use it (a changed one is refused)."""
     event = operations.get_event(slug, published_only=False)
     if request.method == "GET":
-        return _render_form(_form_of(event), {}, event)
-    saved, errors = _save_event(event)
+        return _render_form(EventForm(data=event_form_data(event)), event)
+    form = EventForm(request.form, data=event_form_data(event))
+    saved, status = _save_event(form, event)
     if saved is None:
-        return _render_form(request.form, errors, event)
+        return _render_form(form, event, status)
     flash(_("Event “{title}” saved.", title=pick(saved.title, language()) or saved.slug))
     return redirect(url_for("backoffice.participants", slug=slug))
 
@@ -302,19 +194,19 @@ def decide(slug: str) -> ResponseReturnValue:
 @role_required("events")
 def message(slug: str) -> ResponseReturnValue:
     event = operations.get_event(slug, published_only=False)
-    errors: dict[str, list[str]] = {}
+    form = MessageForm(request.form if request.method == "POST" else None, data={"statuses": ["confirmed", "waitlisted"]})
     if request.method == "POST":
+        form.check()
         try:
-            data = MessageIn().load(MessageForm(request.form).payload())
+            data = MessageIn().load(form.payload())
             if not data["statuses"]:
                 raise ValidationError({"statuses": [_("Choose at least one group of registrants.")]})
         except ValidationError as error:
-            errors = flatten(error.messages)
+            form.refuse(flatten(error.messages))
         else:
             count = staff.message_registrants(event, data["subject"], data["body"], tuple(data["statuses"]))
             db.session.commit()
             flash(_("Your message is on its way to {count} people.", count=count))
             return redirect(url_for("backoffice.participants", slug=slug))
-    form = request.form if request.method == "POST" else MultiDict([("statuses", s) for s in ("confirmed", "waitlisted")])
-    return render_template("backoffice/message.html", event=queries.with_counts(event), form=form, errors=errors,
-                           statuses=STATUSES), 422 if errors else 200
+    return render_template("backoffice/message.html", event=queries.with_counts(event), form=form,
+                           statuses=STATUSES), 422 if form.has_errors() else 200

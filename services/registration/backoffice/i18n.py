@@ -14,14 +14,15 @@ from flask import has_request_context, request, session
 from shared.errors import described
 from shared.i18n import BACKOFFICE_LANGUAGES as LANGUAGES, DEFAULT_LANGUAGE, N_, format_datetime, format_time, translations
 
-#: Words the pages show for stored values (roles, kinds, statuses, channels, field types):
+#: Words the pages show for stored values (roles, kinds, statuses, channels, field types)
+#: and for the orders page's tab of every status (`all`):
 #: translated where shown, with `gettext(value)`.
 VOCABULARY = (
     N_("admin"), N_("events"), N_("publications"),
     N_("webconference"), N_("academy"), N_("assembly"), N_("conference"),
     N_("text"), N_("textarea"), N_("select"), N_("checkbox"), N_("date"),
     N_("pending"), N_("pending_approval"), N_("confirmed"), N_("waitlisted"), N_("cancelled"), N_("rejected"), N_("attended"),
-    N_("received"), N_("approved"), N_("invoiced"), N_("paid"), N_("shipped"),
+    N_("all"), N_("received"), N_("approved"), N_("invoiced"), N_("paid"), N_("shipped"),
     N_("web"), N_("post"), N_("email"), N_("fax"), N_("queued"), N_("sent"), N_("failed"),
 )
 

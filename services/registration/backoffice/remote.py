@@ -3,6 +3,7 @@ through their staff APIs as the logged-in staff member; and the audit log of all
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import requests
@@ -11,6 +12,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from services.registration.backoffice import bp, role_required
+from services.registration.backoffice.forms import OrderForm
 from services.registration.backoffice.i18n import gettext as _, language
 from services.registration.models import MemberOrganisation
 from shared import audit
@@ -21,9 +23,6 @@ from shared.db import close_before_call, db
 from shared.i18n import pick
 from shared.web import settings
 
-ORDER_FIELDS = ("first_name", "last_name", "organisation", "occupation", "address", "postcode", "city", "country",
-                "email", "telephone", "language", "channel")
-ORDER_LINES = 3
 AUDIT_SERVICES = ("registration", "orders", "notify")
 
 
@@ -94,74 +93,51 @@ def _work_queue(service: str, path: str, template: str, statuses: tuple[str, ...
 
 # --- orders ------------------------------------------------------------------------------
 
+#: the orders page's first tab: every order, whatever its status
+ALL = "all"
+ORDER_TABS = (ALL, *ORDER_STATUSES)
+
+
 @bp.get("/orders")
 @role_required("publications")
 def orders() -> ResponseReturnValue:
-    return _work_queue("orders", "/orders", "backoffice/orders.html", ORDER_STATUSES, "received")
-
-
-def _order_data(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The order form as the orders API takes it, and the errors found before sending it."""
-    errors: dict[str, list[str]] = {}
-    lines = []
-    for index in range(ORDER_LINES):
-        publication = form.get(f"publication_{index}", "").strip()
-        copies = form.get(f"copies_{index}", "").strip()
-        if not publication and not copies:
-            continue
-        if not publication:
-            errors[f"publication_{index}"] = [_("Choose the publication.")]
-        if not copies.isdigit() or int(copies) < 1:
-            errors[f"copies_{index}"] = [_("Enter a number of copies (1 or more).")]
-        else:
-            lines.append({"publication": publication, "copies": int(copies)})
-    if not lines and not errors:
-        errors["lines"] = [_("Enter at least one publication and its number of copies.")]
-    data: dict[str, Any] = {name: form.get(name, "").strip() for name in ORDER_FIELDS}
-    for name in ("organisation", "occupation", "telephone"):
-        data[name] = data[name] or None
-    data["lines"] = lines
-    return data, errors
-
-
-def _api_errors(body: dict[str, Any]) -> dict[str, list[str]]:
-    """The orders API's field errors under the form's field names (`lines.0.publication` → `publication_0`)."""
-    errors: dict[str, list[str]] = {}
-    for name, messages in (body.get("errors") or {}).items():
-        parts = name.split(".")
-        key = f"{parts[2] if parts[2:] else 'publication'}_{parts[1]}" if parts[0] == "lines" and parts[1:] and parts[1].isdigit() else name
-        errors.setdefault(key, []).extend(messages if isinstance(messages, list) else [str(messages)])
-    return errors
+    """The orders of one tab (`?status=`, else all), and how many each tab holds."""
+    status = _status(ORDER_TABS, ALL)
+    every = _fetch("orders", "/orders")
+    counts = Counter(order["status"] for order in every or [])
+    counts[ALL] = len(every or [])
+    rows = [order for order in every or [] if status in (ALL, order["status"])]
+    return render_template("backoffice/orders.html", rows=rows, status=status, tabs=ORDER_TABS, counts=counts), \
+        200 if every is not None else 503
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
 @role_required("publications")
 def new_order() -> ResponseReturnValue:
-    errors: dict[str, list[str]] = {}
-    message = None
+    message, status = None, 200
     publications = [("", _("(none)"))] + [
         (p["slug"], _("{title} — {count} in stock", title=pick(p["title"], language()) or p["slug"], count=p["stock"]))
         for p in _fetch("orders", "/publications") or []
     ]
+    form = OrderForm(request.form if request.method == "POST" else None, publications=publications)
     if request.method == "POST":
-        data, errors = _order_data(request.form)
-        if not errors:
+        if form.check():
             try:
-                response = service_api("orders", "POST", "/orders", json=data)
+                response = service_api("orders", "POST", "/orders", json=form.payload())
             except Unavailable:
-                message = _("The orders service cannot be reached; the order was not recorded.")
+                message, status = _("The orders service cannot be reached; the order was not recorded."), 503
             else:
                 if response.status_code == 201:
                     order = response.json()
                     flash(_("Order {number} recorded ({status}).", number=order["number"], status=_(order["status"])))
                     return redirect(url_for("backoffice.orders", status=order["status"]))
                 body = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
-                errors = _api_errors(body)
+                form.refuse_order(body.get("errors") or {})
                 message = body.get("message") or _("The service answered {status}.", status=response.status_code)
-        if errors and not message:
-            message = _("Please correct the fields marked below.")
-    return render_template("backoffice/order_form.html", form=request.form, errors=errors, message=message,
-                           publications=publications, lines=range(ORDER_LINES)), (422 if message else 200)
+                status = response.status_code if 400 <= response.status_code < 500 else 502
+        if form.has_errors() and not message:
+            message, status = _("Please correct the fields marked below."), 422
+    return render_template("backoffice/order_form.html", form=form, message=message), status
 
 
 @bp.post("/orders/<int:order_id>/<action>")
@@ -172,7 +148,7 @@ def order_action(order_id: int, action: str) -> ResponseReturnValue:
     result = _remote_action("orders", f"/orders/{order_id}/{action}", _("Order {number}", number=order_id))
     if result is not None:
         flash(_("Order {number} is now {status}.", number=result["number"], status=_(result["status"])))
-    return redirect(url_for("backoffice.orders", status=_status(ORDER_STATUSES, "received")))
+    return redirect(url_for("backoffice.orders", status=_status(ORDER_TABS, ALL)))
 
 
 @bp.get("/orders/<int:order_id>/invoice.pdf")

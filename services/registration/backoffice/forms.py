@@ -62,7 +62,7 @@ class _SaysWhyNot:
 
 
 class WholeNumberField(_SaysWhyNot, IntegerField):
-    pass
+    """A whole number (the service's schema says which are allowed)."""
 
 
 class LocalTimeField(_SaysWhyNot, DateTimeLocalField):
@@ -73,6 +73,9 @@ class LocalTimeField(_SaysWhyNot, DateTimeLocalField):
 
 
 class BackOfficeForm(Form):
+    """A form whose page shows each refusal next to its input: the form's own (`check()`)
+    and the service's (`refuse()`)."""
+
     def check(self) -> bool:
         """Validate; each field's messages then in the page's language. True when all is readable."""
         valid = self.validate()

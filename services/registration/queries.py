@@ -5,6 +5,7 @@ these, so a list, a count or a place reads the same through either door; nothing
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload, selectinload
 
 from services.registration.models import SEATED, WAITLISTED, Event, Registration
 from shared.db import db
@@ -16,7 +17,11 @@ WAITLIST_ORDER = (Registration.queued_at, Registration.id)
 def participants(event: Event, status: str | None = None, q: str | None = None) -> list[Registration]:
     """The registrations of `event` in waiting-list order, of one `status` and matching the
     text `q` (in a name, the email or the organisation) when given."""
-    statement = sa.select(Registration).where(Registration.event_id == event.id).order_by(*WAITLIST_ORDER)
+    statement = (
+        sa.select(Registration).where(Registration.event_id == event.id).order_by(*WAITLIST_ORDER)
+        # `event` is already loaded, and the organisations are few: one query for them all
+        .options(lazyload(Registration.event), selectinload(Registration.member_organisation))
+    )
     if status:
         statement = statement.where(Registration.status == status)
     if q:

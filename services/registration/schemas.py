@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.registration.forms import clean_answers
 from services.registration.models import ATTENDED, CONFIRMED, EVENT_KINDS, SEATED, STATUSES, WAITLISTED, Event
@@ -250,6 +250,11 @@ class RegistrationOut(Schema):
 
 
 class RegistrationStaffOut(RegistrationOut):
+    """One row of an event's participant list (the event itself is not repeated in each)."""
+
+    class Meta:
+        exclude = ("event",)
+
     number = fields.Integer(attribute="id")
     member_organisation = fields.Function(lambda r: r.member_organisation.name if r.member_organisation else None)
     queued_at = fields.AwareDateTime()
@@ -257,11 +262,6 @@ class RegistrationStaffOut(RegistrationOut):
     cancelled_at = fields.AwareDateTime(allow_none=True)
     checked_in_at = fields.AwareDateTime(allow_none=True)
     decided_at = fields.AwareDateTime(allow_none=True)
-
-    @post_dump
-    def _no_event(self, data: dict, **kwargs) -> dict:
-        data.pop("event", None)
-        return data
 
 
 class RegistrationListQuery(StrictSchema):

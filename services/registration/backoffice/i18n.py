@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import has_request_context, request, session
+from flask import g, has_request_context, request, session
 
 from shared.errors import described
 from shared.i18n import BACKOFFICE_LANGUAGES as LANGUAGES, DEFAULT_LANGUAGE, N_, format_datetime, format_time, translations
@@ -28,10 +28,13 @@ VOCABULARY = (
 
 
 def language() -> str:
-    """The session's choice, else the browser's preference, else English."""
+    """The session's choice, else the browser's preference, else English; decided once per
+    request (a page of 5,000 participants asks it for each of its texts)."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    if "backoffice_language" not in g:
+        g.backoffice_language = session.get("lang") or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return g.backoffice_language
 
 
 def gettext(text: str, **values: object) -> str:

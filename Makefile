@@ -4,7 +4,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST  := $(PYTHON) -m pytest -p no:cacheprovider
 
-.PHONY: run test test-postgresql test-sqlite test-deploy lock bench system-packages browser-packages test-plone test-volto clean translations compile-translations
+.PHONY: run test test-postgresql test-sqlite test-deploy lock bench bench-large system-packages browser-packages test-plone test-volto clean translations compile-translations
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -106,6 +106,12 @@ test-volto: $(STAMP) compile-translations node_modules/.package-lock.json $(VOLT
 bench: $(STAMP) compile-translations
 	@./deploy/system-packages.sh --bench
 	$(PYTHON) bench/run.py
+
+# The large-data benchmark alone (bench/large_data.py, also part of `make bench`): it loads
+# a large PostgreSQL database first (1-2 minutes), then measures for about 2 minutes.
+bench-large: $(STAMP) compile-translations
+	@./deploy/system-packages.sh --bench
+	$(PYTHON) bench/run.py large_data.py
 
 clean:
 	rm -rf $(VENV) node_modules var/*.sqlite3* var/redis var/mail var/screenshots $(VOLTO)/node_modules $(VOLTO)/build $(VOLTO)/cache

@@ -28,10 +28,12 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(url: str, name: str, seconds: int = 10, connections: int = 32, threads: int = 2) -> Result:
-    """Run wrk with the registration body script against `url`."""
+def wrk(url: str, name: str, seconds: int = 10, connections: int = 32, threads: int = 2,
+        script: Path | None = BENCH / "rush.lua") -> Result:
+    """Run wrk against `url` with the registration body script (`script=None`: plain GETs)."""
+    options = ["-s", str(script)] if script else []
     output = subprocess.run(  # noqa: S603
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(BENCH / "rush.lua"), url],
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", *options, url],
         capture_output=True, text=True, check=True,
     ).stdout
     if "Latency Distribution" not in output:

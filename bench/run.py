@@ -3,7 +3,8 @@
 Each benchmark prints its own figures and exits non-zero below its goal. Those that
 report rows (bench.common.report) put them in the table, each ratio measured in this run;
 one that reports none gets a row with its exit status. The table is also written to
-var/bench/results.json.
+var/bench/results.json. Arguments name the scripts to run alone (`make bench-large`:
+`python bench/run.py large_data.py`).
 """
 from __future__ import annotations
 
@@ -24,15 +25,16 @@ BENCHMARKS: tuple[tuple[str, dict[str, str]], ...] = (
     ("parallel_invoicing.py", {"TEST_DATABASE": "postgresql"}),
     ("email_bench.py", {}),
     ("worker_recovery.py", {}),
+    ("large_data.py", {"TEST_DATABASE": "postgresql"}),
 )
 COLUMNS = ("benchmark", "floor", "ours", "ratio", "goal")
 
 
-def main() -> int:
+def main(only: list[str]) -> int:
     rows: list[dict] = []
     failed = []
     for name, extra in BENCHMARKS:
-        if not (BENCH / name).exists():
+        if not (BENCH / name).exists() or (only and name not in only):
             continue
         label = f"{name} {' '.join(f'{k}={v}' for k, v in extra.items())}".strip()
         print(f"\n== {label}", flush=True)
@@ -76,4 +78,4 @@ def _cell(row: dict, column: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

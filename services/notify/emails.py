@@ -52,8 +52,10 @@ _REQUIRED_DATA = {
     "invoice.issued": ("document",),
     "credit_note.issued": ("document",),
 }
-# SEQUENCE must grow with each new version of a calendar entry for clients to apply it;
-# seconds since this instant grow with the envelope's occurred_at and fit in 31 bits until 2088.
+# SEQUENCE must grow with each new version of a calendar entry for clients to apply it: it is
+# the seconds from this instant to the envelope's occurred_at plus the registration's revision,
+# so it grows with time (as it did before the revision was added: entries already in calendars
+# still take updates) and with each change, even two within one second. Fits in 31 bits until 2088.
 _SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
 
@@ -110,6 +112,7 @@ def compose(
         lang = language_or_default(data["person"].get("language"))
         context = _context(kind, data, lang)
         occurred_at = _aware(envelope["occurred_at"])
+        revision = int(data.get("revision") or 0)
         message_id = _message_id(str(envelope["key"]), sender.domain)
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidMessage(f"{kind}: {exc}") from exc
@@ -136,8 +139,10 @@ def compose(
         )
     if kind in CALENDAR_TYPES:
         # the calendar entry has no ticket: the QR code is in the email and on the registration page
-        description = _tidy(templates.get_template("notify/_event.txt").render({**context, "ticket_cid": None}))
-        ics, method = _calendar(kind, context, description, occurred_at, sender)
+        # nor, once cancelled, the invitation to view, correct or cancel the registration
+        links = {"ticket_cid": None, **({"manage_url": None} if kind == "registration.cancelled" else {})}
+        description = _tidy(templates.get_template("notify/_event.txt").render({**context, **links}))
+        ics, method = _calendar(kind, context, description, occurred_at, revision, sender)
         message.add_attachment(
             ics, maintype="text", subtype="calendar", filename="event.ics",
             params={"method": method, "charset": "utf-8"},
@@ -294,7 +299,8 @@ def _order_context(data: Mapping[str, Any], lang: str) -> dict[str, Any]:
 
 
 def _calendar(
-    kind: str, context: Mapping[str, Any], description: str, occurred_at: datetime, organiser: Address,
+    kind: str, context: Mapping[str, Any], description: str, occurred_at: datetime, revision: int,
+    organiser: Address,
 ) -> tuple[bytes, str]:
     """The ``event.ics`` attachment and its iTIP method.
 
@@ -304,8 +310,9 @@ def _calendar(
 
     What is the same for every registrant of an event revision (its dates, place, title, the
     organiser, the time zone's rules) is built once (`_calendar_frame`); each email adds its
-    own lines: the registration's UID, the version stamp, the description (with the
-    registrant's links) and the status.
+    own lines: the registration's UID, the version (SEQUENCE, from `occurred_at` and the
+    registration's `revision`, and DTSTAMP, the moment of this change), the description (with
+    the registrant's links) and the status.
     """
     method = "CANCEL" if kind in CANCELLING_TYPES else "PUBLISH"
     event = context["event"]
@@ -316,7 +323,7 @@ def _calendar(
     own = Event()
     own.add("uid", f"registration-{context['registration_id']}@{organiser.domain}")
     own.add("dtstamp", occurred_at.astimezone(timezone.utc))
-    own.add("sequence", int((occurred_at - _SEQUENCE_EPOCH).total_seconds()))
+    own.add("sequence", int((occurred_at - _SEQUENCE_EPOCH).total_seconds()) + revision)
     own.add("description", description)
     if method == "CANCEL":
         own.add("status", "CANCELLED")

@@ -838,6 +838,7 @@ def registration_message(registration: Registration) -> dict[str, Any]:
         "manage_url": manage_url(registration),
         "verify_url": manage_url(registration) if registration.status == PENDING else None,
         "ticket": ticket_of(registration),
+        "revision": registration.revision,
     }
 
 

@@ -45,6 +45,9 @@ class RegistrationMessage(Schema):
     verify_url = fields.String(allow_none=True, load_default=None)
     #: what the QR code of a confirmed registrant's ticket holds (events in a room only)
     ticket = fields.String(allow_none=True, load_default=None)
+    #: grows by one with each change of the registration the person is told about (0 in
+    #: messages written before it was added); orders the versions of their calendar entry
+    revision = fields.Integer(load_default=0)
 
 
 class DecisionMessage(RegistrationMessage):

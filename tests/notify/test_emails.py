@@ -320,6 +320,35 @@ def test_cancellation_cancels_the_calendar_entry_it_replaces():
     assert str(after["STATUS"]) == "CANCELLED"
 
 
+def test_each_calendar_update_has_a_higher_sequence_and_its_own_stamp_even_within_one_second():
+    """waitlisted -> confirmed -> cancelled, all in one second: each version supersedes the
+    one before (SEQUENCE grows with the registration's revision), each stamped when it happened."""
+    versions = []
+    for revision, (kind, status) in enumerate(
+            (("registration.waitlisted", "waitlisted"), ("registration.promoted", "confirmed"),
+             ("registration.cancelled", "cancelled")), start=1):
+        envelope = registration_envelope(kind, key=f"{kind}:{revision}", status=status, revision=revision)
+        envelope["occurred_at"] = f"2026-11-23T10:00:00.{revision * 100_000:06d}+00:00"
+        (vevent,) = calendar(compose(envelope, mail_from=MAIL_FROM)).walk("VEVENT")
+        versions.append(vevent)
+    sequences = [int(vevent["SEQUENCE"]) for vevent in versions]
+    assert sequences == sorted(set(sequences)), sequences
+    assert all(vevent.decoded("DTSTAMP") == datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc) for vevent in versions)
+    later = registration_envelope("registration.confirmed", status="confirmed", revision=2)
+    later["occurred_at"] = "2026-11-23T10:00:07+00:00"
+    (vevent,) = calendar(compose(later, mail_from=MAIL_FROM)).walk("VEVENT")
+    assert vevent.decoded("DTSTAMP") == datetime(2026, 11, 23, 10, 0, 7, tzinfo=timezone.utc), "stamped afresh"
+
+
+def test_the_cancelled_calendar_entry_does_not_invite_to_correct_or_cancel():
+    confirmed = calendar(compose(registration_envelope("registration.confirmed"), mail_from=MAIL_FROM))
+    cancelled = calendar(compose(registration_envelope("registration.cancelled", status="cancelled"), mail_from=MAIL_FROM))
+    assert "View, correct or cancel" in str(confirmed.walk("VEVENT")[0]["DESCRIPTION"])
+    description = str(cancelled.walk("VEVENT")[0]["DESCRIPTION"])
+    assert "correct or cancel" not in description and "tok123" not in description
+    assert "Police & citizens" in description
+
+
 def test_invoice_in_french_carries_the_pdf_unchanged(mailbox):
     sent = compose(
         order_envelope("invoice.issued", "fr"), mail_from=MAIL_FROM,

@@ -111,6 +111,14 @@ def event_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
+def under_way() -> dict[str, str]:
+    """The dates of an event whose day has come (it started an hour ago: check-in is open and
+    certificates may go out) while its registration stays open for a day more."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return {"starts_at": (now - dt.timedelta(hours=1)).isoformat(), "ends_at": (now + dt.timedelta(days=2)).isoformat(),
+            "registration_closes_at": (now + dt.timedelta(days=1)).isoformat()}
+
+
 def person(number: int = 1, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "first_name": f"Ana{number}",

@@ -1,6 +1,6 @@
 """Attendance certificates: a one-page PDF for each person checked in at an event.
 
-Staff send them once the event is over (`issue_certificates`: one `certificate.issued`
+Staff send them once the event has started (409 `event_not_started` before) (`issue_certificates`: one `certificate.issued`
 message per attended registration not yet sent; the notify service emails the PDF, which it
 fetches from `GET /api/v1/certificates/<registration id>.pdf`). Registrants can also
 download theirs from their self-service link. The PDF is rendered again on each request
@@ -16,7 +16,7 @@ from flask import Response, render_template
 from flask_babel import force_locale
 
 from services.registration.models import ATTENDED, Event, Registration
-from services.registration.operations import registration_message
+from services.registration.operations import local_iso, registration_message
 from shared.db import db, utcnow
 from shared.errors import Conflict, current_status, problem
 from shared.i18n import N_, format_date, translate, language_or_default, pick
@@ -69,7 +69,11 @@ def to_send(event: Event) -> int:
 
 
 def issue_certificates(event: Event) -> int:
-    """Send their certificate to everyone checked in at `event` who has not had it yet."""
+    """Send their certificate to everyone checked in at `event` who has not had it yet; not
+    before the event has started (someone checked in early by override has not attended yet)."""
+    if utcnow() < event.starts_at:
+        raise Conflict(problem("event_not_started", "Certificates of attendance are sent once the event has started (%(start)s).",
+                               start=local_iso(event.starts_at, event.timezone)))
     count = 0
     for registration in db.session.scalars(_unsent(event)):
         registration.certificate_sent_at = utcnow()

@@ -24,6 +24,7 @@ import functools
 import hashlib
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
@@ -657,10 +658,25 @@ def demote(registration: Registration) -> Registration:
     return registration
 
 
-def admit(registration: Registration) -> str:
+def check_in_not_open_reason(event: Event) -> Problem | None:
+    """Why check-in at `event` is not open yet, or None when it is. It opens on the event's
+    first day in the event's time zone: a ticket scanned weeks before is a mistake (and would
+    make its holder "attended"); staff may still check in earlier on purpose (`admit`'s override)."""
+    zone = ZoneInfo(event.timezone)
+    first_day = event.starts_at.astimezone(zone).date()
+    if dt.datetime.now(zone).date() < first_day:
+        return problem("check_in_not_open", "Check-in opens on the day of the event, %(date)s.", date=first_day.isoformat())
+    return None
+
+
+def admit(registration: Registration, override: bool = False) -> str:
     """Check a confirmed person in: one conditional UPDATE, so two staff checking the same
     person in at the same moment (two phones at the door) do it once. Returns the status it
-    found: `confirmed` when this call checked the person in; any other leaves it unchanged."""
+    found: `confirmed` when this call checked the person in; any other leaves it unchanged.
+    Before the event's day only with `override` (409 `check_in_not_open` otherwise)."""
+    not_open = None if override else check_in_not_open_reason(registration.event)
+    if not_open:
+        raise Conflict(not_open, {"override": [not_open]})
     result = db.session.execute(
         sa.update(Registration)
         .where(Registration.id == registration.id, Registration.status.in_(TRANSITIONS["check-in"][0]))

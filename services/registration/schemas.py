@@ -335,6 +335,8 @@ class CheckInIn(StrictSchema):
 
     ticket = fields.String(validate=validate.Length(min=1, max=200))
     number = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    #: check in before the event's day (refused without it: `check_in_not_open`)
+    override = fields.Boolean(load_default=False)
 
     @validates_schema
     def _one_of_them(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -109,14 +109,19 @@ def decide(registrations: list[Registration], decision: str, reason: str | None 
     return registrations
 
 
-def check_in_at_door(event: Event, ticket: str | None = None, number: int | None = None) -> Registration:
+def check_in_at_door(event: Event, ticket: str | None = None, number: int | None = None,
+                     override: bool = False) -> Registration:
     """Check in at the door by the ticket scanned, or by the registration's number (a search
-    by name). tickets.TicketRefused (409) says why not, and whose ticket it is."""
+    by name); before the event's day only with `override`, which the audit entry records.
+    tickets.TicketRefused (409) says why not, and whose ticket it is."""
     if ticket is not None:
-        registration = tickets.check_in_ticket(event, ticket)
+        registration = tickets.check_in_ticket(event, ticket, override)
     else:
-        registration = tickets.admit_at_door(event, registration_of(event.slug, number))
-    audit.record("registration.check-in", f"{event.slug}/{registration.id}", {"status": "confirmed"}, {"status": registration.status})
+        registration = tickets.admit_at_door(event, registration_of(event.slug, number), override)
+    after: dict[str, object] = {"status": registration.status}
+    if override:
+        after["override"] = True
+    audit.record("registration.check-in", f"{event.slug}/{registration.id}", {"status": "confirmed"}, after)
     return registration
 
 

@@ -9,7 +9,8 @@ back office's check-in page (`/staff/events/<slug>/check-in`) or any scanner tha
 Checking in is one conditional UPDATE (`operations.admit`), so two phones scanning
 the same ticket at once, or a phone sending its offline queue late, check the person in
 once: the second answer says "already checked in", with the time of the first. A ticket
-of a cancelled, waitlisted or unconfirmed registration is refused with its reason.
+of a cancelled, waitlisted or unconfirmed registration is refused with its reason, and so
+is every ticket before the event's day unless staff override it (`override`, audited).
 
 The check-in page keeps working offline: it caches `check_in_list` when it opens and
 queues check-ins until the network is back. A ticket's public id is random (128 bits), so a
@@ -80,18 +81,22 @@ def _registration_of_ticket(event: Event, code: str) -> Registration:
     return registration
 
 
-def check_in_ticket(event: Event, code: str) -> Registration:
+def check_in_ticket(event: Event, code: str, override: bool = False) -> Registration:
     """Check in the holder of ticket `code` at `event` (operations.admit: once, whoever scans it).
 
     404 for a ticket that is not this event's; TicketRefused (409) with the reason for one that
     does not let its holder in, including one already used (`already_checked_in`, with its time).
     """
-    return admit_at_door(event, _registration_of_ticket(event, code))
+    return admit_at_door(event, _registration_of_ticket(event, code), override)
 
 
-def admit_at_door(event: Event, registration: Registration) -> Registration:
-    """Check `registration` in, or say why not (TicketRefused) with whose it is."""
-    found = operations.admit(registration)
+def admit_at_door(event: Event, registration: Registration, override: bool = False) -> Registration:
+    """Check `registration` in, or say why not (TicketRefused) with whose it is; before the
+    event's day only with `override` (operations.check_in_not_open_reason)."""
+    try:
+        found = operations.admit(registration, override)
+    except Conflict as not_open:
+        raise TicketRefused(not_open.message, registration) from not_open
     if found == CONFIRMED:
         return registration
     if found == ATTENDED:

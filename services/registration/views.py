@@ -219,8 +219,10 @@ def message_registrants(data: dict, slug: str):
 @blp.route("/events/<slug>/certificates", methods=["POST"])
 @staff_required("events")
 @blp.response(202)
+@blp.alt_response(409, description="the event has not started yet (`event_not_started`)")
 def send_certificates(slug: str):
-    """Email their certificate of attendance to everyone checked in who has not had it yet."""
+    """Email their certificate of attendance to everyone checked in who has not had it yet
+    (once the event has started)."""
     count = staff.issue_certificates(operations.get_event(slug, published_only=False))
     db.session.commit()
     return {"sent": count}
@@ -360,7 +362,8 @@ def _decide(slug: str, numbers: list[int], decision: str, reason: str | None) ->
 @blp.response(200, AttendeeOut)
 @blp.alt_response(404, description="not a ticket of this event (`unknown_ticket`)")
 @blp.alt_response(409, description="a ticket that does not let its holder in: `already_checked_in`, `ticket_cancelled`, "
-                                   "`ticket_waitlisted`, `ticket_pending`; `attendee` says whose it is")
+                                   "`ticket_waitlisted`, `ticket_pending`, `check_in_not_open` (before the event's day, "
+                                   "unless `override`); `attendee` says whose it is")
 def check_in_at_door(data: dict, slug: str):
     """Check in at the door: a scanned ticket, or a registration number (two phones scanning
     the same ticket check the person in once)."""

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.backoffice.conftest import PASSWORD
 from tests.backoffice.test_browser import axe_violations, shoot
-from tests.conftest import event_payload, person
+from tests.conftest import event_payload, person, under_way
 from tests.embed.conftest import CHROMIUM_ARGS
 from tests.embed.helpers import CHROMIUM, ROOT, require
 from tests.embed.test_integration import WATCH_CSP
@@ -49,15 +49,16 @@ def tickets(databases) -> dict[str, str]:
 
 
 @pytest.fixture
-def phone(tmp_path, services, databases, staff_token):
+def phone(request, tmp_path, services, databases, staff_token):
     """An academy with three confirmed people and one waitlisted, and a phone whose camera
-    films Ana1's ticket."""
+    films Ana1's ticket. The academy is under way, unless the test gives its own dates
+    (indirect parametrisation)."""
     require(CHROMIUM, "install Debian's chromium (deploy/system-packages.sh --browser)")
     from playwright.sync_api import sync_playwright
 
     url = services.registration.url
     admin = {"Authorization": f"Bearer {staff_token('admin')}"}
-    assert requests.post(f"{url}/api/v1/events", json=event_payload(capacity=3), headers=admin, timeout=10).status_code == 201
+    assert requests.post(f"{url}/api/v1/events", json=event_payload(capacity=3, **getattr(request, "param", under_way())), headers=admin, timeout=10).status_code == 201
     for number in (1, 2, 3, 4):
         requests.post(f"{url}{EVENT}/registrations", json=person(number, organisation=f"Polícia Municipal {number}"), timeout=10).raise_for_status()
     codes = tickets(databases)
@@ -137,6 +138,34 @@ def test_the_door_scans_searches_and_keeps_going_offline(phone, services, databa
     expect(page.locator("#counts")).to_have_text("Arrivées enregistrées\u00a0: 3 sur 3")
     assert status_of(databases, "ana2@example.org") == "attended" and status_of(databases, "ana4@example.org") == "waitlisted"
     assert page.evaluate("window.violations") == [], "the page keeps to its Content-Security-Policy"
+
+
+@pytest.mark.parametrize("phone", [{}], indirect=True)  # the academy is a month away
+def test_before_the_events_day_the_door_checks_in_only_when_staff_override(phone, services, databases, staff_account):
+    context, page, codes = phone
+    page.goto(f"{services.registration.url}/staff/events/police-academy-lisbon/check-in")
+    page.get_by_label("Adresse électronique").fill(staff_account("events"))
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page.locator("#not-open")).to_contain_text("L’enregistrement des arrivées ouvre le jour de l’événement, le ")
+    assert axe_violations(page) == []
+    search, result = page.get_by_label("Rechercher par nom ou organisation"), page.locator("#result")
+    search.fill(codes["ana1@example.org"])
+    search.press("Enter")
+    expect(result).to_have_class("result refused")
+    expect(result).to_contain_text("ouvre le jour de l’événement")
+    expect(page.locator("#counts")).to_have_text("Arrivées enregistrées : 0 sur 3")
+
+    page.get_by_label("Enregistrer l’arrivée quand même, avant le jour de l’événement (consigné dans le journal d’audit)").check()
+    search.fill(codes["ana1@example.org"])
+    search.press("Enter")
+    expect(result).to_have_class("result admitted")
+    _wait_for(lambda: status_of(databases, "ana1@example.org") == "attended")
+    engine = sa.create_engine(databases.urls["registration"])
+    with engine.connect() as connection:
+        after = connection.execute(sa.text("SELECT after FROM audit_entry WHERE action = 'registration.check-in'")).scalar()
+    engine.dispose()
+    assert (after if isinstance(after, dict) else json.loads(after)) == {"status": "attended", "override": True}
 
 
 def _wait_for(condition, seconds: float = 15) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.backoffice.conftest import PASSWORD, audit_entries, csrf
-from tests.conftest import person
+from tests.conftest import person, under_way
 
 
 def test_anonymous_is_redirected_to_login(client):
@@ -89,7 +89,7 @@ def test_an_admin_opens_every_page(client, login, make_event):
 
 
 def test_participants_filter_search_promote_demote_check_in(client, login, make_event):
-    make_event(capacity=1)
+    make_event(capacity=1, **under_way())
     for number in (1, 2, 3):
         assert client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(number)).status_code == 201
     login("events")

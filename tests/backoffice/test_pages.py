@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from shared.outbox import OutboxMessage
 from tests.backoffice.conftest import audit_entries, csrf, form_fields
-from tests.conftest import person
+from tests.conftest import person, under_way
 
 
 def _edit_form(client) -> tuple[str, dict[str, str]]:
@@ -257,7 +257,7 @@ def test_staff_cancel_a_registration_and_the_seat_goes_to_the_next_in_line(clien
 
 
 def test_the_back_office_sends_and_shows_certificates(client, login, make_event):
-    make_event()
+    make_event(**under_way())
     client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(1))
     login("events")
     page = client.get("/staff/events/police-academy-lisbon").get_data(as_text=True)
@@ -271,6 +271,18 @@ def test_the_back_office_sends_and_shows_certificates(client, login, make_event)
     assert "Certificates of attendance are on their way to 1 people." in page
     assert "Send attendance certificates" not in page and "(sent)" in page
     assert audit_entries(client)[0].action == "event.certificates"
+
+
+def test_the_back_office_sends_no_certificates_before_the_event(client, login, make_event, auth):
+    make_event(starts_at="2027-05-10T09:00:00+01:00", ends_at="2027-05-11T17:00:00+01:00")
+    client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(1))
+    client.post("/api/v1/events/police-academy-lisbon/check-ins", json={"number": 1, "override": True}, headers=auth)
+    login("events")
+    page = client.get("/staff/events/police-academy-lisbon?lang=fr").get_data(as_text=True)
+    response = client.post("/staff/events/police-academy-lisbon/certificates", data={"csrf_token": csrf(page)}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Les attestations de participation ne sont envoyées qu’une fois l’événement commencé" in page, page
+    assert "Send attendance certificates" in page or "attestations de participation (1)" in page, "still to send"
 
 
 def test_staff_write_the_title_and_description_in_six_languages_and_see_event_times(client, login, make_event):

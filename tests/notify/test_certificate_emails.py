@@ -7,7 +7,7 @@ import io
 import pypdf
 import requests
 
-from tests.conftest import event_payload, person
+from tests.conftest import event_payload, person, under_way
 from tests.notify.conftest import staff_headers, wait_for
 from tests.notify.test_order_emails import pdf_of
 
@@ -15,7 +15,7 @@ from tests.notify.test_order_emails import pdf_of
 def test_people_checked_in_get_their_certificate_by_email_once(registration_url, mailbox, start_worker, relay, staff_token):
     start_worker()
     staff = staff_headers(staff_token, "events")
-    assert requests.post(f"{registration_url}/api/v1/events", json=event_payload(), headers=staff, timeout=10).status_code == 201
+    assert requests.post(f"{registration_url}/api/v1/events", json=event_payload(**under_way()), headers=staff, timeout=10).status_code == 201
     url = f"{registration_url}/api/v1/events/police-academy-lisbon"
     for number, language in ((1, "fr"), (2, "en")):
         response = requests.post(f"{url}/registrations", json=person(number, language=language), timeout=10)

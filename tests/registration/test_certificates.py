@@ -5,10 +5,11 @@ import io
 import re
 
 import pypdf
+import sqlalchemy as sa
 
 from shared.db import db
 from shared.outbox import OutboxMessage
-from tests.conftest import person
+from tests.conftest import person, under_way
 
 EVENT = "/api/v1/events/police-academy-lisbon"
 
@@ -18,7 +19,7 @@ def text_of(pdf: bytes) -> str:
 
 
 def test_a_certificate_for_each_person_checked_in(client, make_event, auth, registration_app):
-    make_event()
+    make_event(**under_way())
     created = [client.post(f"{EVENT}/registrations", json=person(n, language=lang)).json for n, lang in ((1, "fr"), (2, "en"))]
     numbers = {r["email"]: r["number"] for r in client.get(f"{EVENT}/registrations", headers=auth).json}
     ana1 = numbers["ana1@example.org"]
@@ -53,6 +54,19 @@ def test_a_certificate_for_each_person_checked_in(client, make_event, auth, regi
     assert message.envelope["data"]["certificate_number"] in text
 
 
+def test_certificates_are_sent_only_once_the_event_has_started(client, make_event, auth, registration_app):
+    make_event(starts_at="2027-05-10T09:00:00+01:00", ends_at="2027-05-11T17:00:00+01:00")
+    client.post(f"{EVENT}/registrations", json=person(1))
+    assert client.post(f"{EVENT}/check-ins", json={"number": 1, "override": True}, headers=auth).status_code == 200
+    early = client.post(f"{EVENT}/certificates?lang=de", headers=auth)
+    assert early.status_code == 409 and early.json["code"] == "event_not_started"
+    assert early.json["message"] == ("Teilnahmebescheinigungen werden erst nach Beginn der Veranstaltung versandt "
+                                     "(2027-05-10T09:00:00+01:00).")
+    with registration_app.app_context():
+        assert OutboxMessage.query.filter_by(message_type="certificate.issued").count() == 0
+        assert db.session.execute(sa.text("SELECT certificate_sent_at FROM registration")).scalar() is None
+
+
 CERTIFICATE = {"es": ("Certificado de asistencia", "Por la presente se certifica que", "Academia de policía"),
                "it": ("Attestato di partecipazione", "Si attesta che", "Accademia di polizia"),
                "de": ("Teilnahmebescheinigung", "Hiermit wird bescheinigt, dass", "Polizeiakademie"),
@@ -60,7 +74,7 @@ CERTIFICATE = {"es": ("Certificado de asistencia", "Por la presente se certifica
 
 
 def test_the_certificate_is_in_the_registrants_language(client, make_event, auth):
-    make_event(title={"en": "Police academy in Lisbon", "de": "Polizeiakademie in Lissabon"}, capacity=None)
+    make_event(title={"en": "Police academy in Lisbon", "de": "Polizeiakademie in Lissabon"}, capacity=None, **under_way())
     created = {lang: client.post(f"{EVENT}/registrations", json=person(n, language=lang)).json
                for n, lang in enumerate(CERTIFICATE, start=1)}
     for number, registration in enumerate(created.values(), start=1):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from shared.outbox import OutboxMessage
 from shared.db import db
-from tests.conftest import person
+from tests.conftest import person, under_way
 
 
 def register(client, slug: str, number: int, **overrides):
@@ -129,7 +129,7 @@ def test_members_only_event_refuses_non_members_with_the_contact(client, make_ev
 
 
 def test_staff_promote_demote_and_check_in(client, make_event, auth):
-    make_event(capacity=1)
+    make_event(capacity=1, **under_way())
     register(client, "police-academy-lisbon", 1)
     register(client, "police-academy-lisbon", 2)
     base = "/api/v1/events/police-academy-lisbon/registrations"

@@ -2,7 +2,10 @@
 when it does not let its holder in, and two phones scanning at once check a person in once."""
 from __future__ import annotations
 
+import datetime as dt
+import json
 from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
 
 import requests
 import sqlalchemy as sa
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 from ops.testing import ServiceProcess
 from shared.db import db
 from shared.outbox import OutboxMessage
-from tests.conftest import event_payload, person
+from tests.conftest import event_payload, person, under_way
 from tests.embed.helpers import ROOT
 
 EVENT = "/api/v1/events/police-academy-lisbon"
@@ -24,7 +27,7 @@ def tickets(app) -> dict[str, str]:
 
 
 def test_confirmed_people_get_a_ticket_that_checks_them_in_once(client, make_event, auth, registration_app):
-    make_event(capacity=2)
+    make_event(capacity=2, **under_way())
     for number in (1, 2, 3):
         client.post(f"{EVENT}/registrations", json=person(number))
     codes = tickets(registration_app)
@@ -73,7 +76,7 @@ def test_tickets_that_are_not_this_events(client, make_event, auth, registration
 
 
 def test_search_by_name_checks_in_by_number_and_the_list_is_for_staff(client, make_event, auth):
-    make_event(capacity=1)
+    make_event(capacity=1, **under_way())
     client.post(f"{EVENT}/registrations", json=person(1, last_name="Zeller"))
     client.post(f"{EVENT}/registrations", json=person(2, last_name="Almeida"))
     listing = client.get(f"{EVENT}/check-in-list", headers=auth).json
@@ -82,6 +85,33 @@ def test_search_by_name_checks_in_by_number_and_the_list_is_for_staff(client, ma
     waitlisted = client.post(f"{EVENT}/check-ins", json={"number": listing[0]["number"]}, headers=auth)
     assert waitlisted.status_code == 409 and waitlisted.json["code"] == "ticket_waitlisted"
     assert client.post(f"{EVENT}/check-ins", json={"number": listing[1]["number"]}, headers=auth).json["status"] == "attended"
+
+
+def test_before_the_events_day_check_in_needs_the_staff_override(client, make_event, auth, registration_app):
+    """An academy in a month: its tickets, numbers and the participants page are refused until
+    its day (in its time zone) unless staff say `override`, which the audit log keeps."""
+    event = make_event(capacity=3, timezone="Pacific/Kiritimati")
+    for number in (1, 2, 3):
+        client.post(f"{EVENT}/registrations", json=person(number))
+    codes = tickets(registration_app)
+    first_day = dt.datetime.fromisoformat(event["starts_at"]).astimezone(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
+
+    early = client.post(f"{EVENT}/check-ins?lang=fr", json={"ticket": codes["ana1@example.org"]}, headers=auth)
+    assert early.status_code == 409 and early.json["code"] == "check_in_not_open", early.json
+    assert early.json["message"] == f"L’enregistrement des arrivées ouvre le jour de l’événement, le {first_day}."
+    assert early.json["attendee"]["first_name"] == "Ana1", "the door sees whose ticket it is"
+    assert client.post(f"{EVENT}/check-ins", json={"number": 2}, headers=auth).json["code"] == "check_in_not_open"
+    assert client.post(f"{EVENT}/registrations/3/check-in", headers=auth).json["codes"] == {"override": ["check_in_not_open"]}
+
+    admitted = client.post(f"{EVENT}/check-ins", json={"ticket": codes["ana1@example.org"], "override": True}, headers=auth)
+    assert admitted.status_code == 200 and admitted.json["status"] == "attended"
+    assert client.post(f"{EVENT}/check-ins", json={"number": 2, "override": "maybe"}, headers=auth).status_code == 422
+    with registration_app.app_context():
+        rows = db.session.execute(sa.text("SELECT action, after FROM audit_entry WHERE action = 'registration.check-in'")).all()
+        statuses = db.session.execute(sa.text("SELECT status FROM registration ORDER BY id")).scalars().all()
+    assert [(action, after if isinstance(after, dict) else json.loads(after)) for action, after in rows] == [
+        ("registration.check-in", {"status": "attended", "override": True})]
+    assert statuses == ["attended", "confirmed", "confirmed"]
 
 
 def test_the_self_service_page_shows_the_ticket_of_a_confirmed_person(client, make_event):
@@ -104,7 +134,7 @@ def test_two_phones_scanning_the_same_tickets_at_once_check_each_person_in_once(
     server = ServiceProcess("registration", environ, workers=4 if databases.kind == "postgresql" else 2).start()
     try:
         headers = {"Authorization": f"Bearer {staff_token('events')}"}
-        created = requests.post(f"{server.url}/api/v1/events", json=event_payload(capacity=30), headers=headers, timeout=10)
+        created = requests.post(f"{server.url}/api/v1/events", json=event_payload(capacity=30, **under_way()), headers=headers, timeout=10)
         assert created.status_code == 201, created.text
         for number in range(30):
             requests.post(f"{server.url}{EVENT}/registrations", json=person(number), timeout=10).raise_for_status()
@@ -130,7 +160,7 @@ def test_name_badges_for_everyone_seated_each_in_their_language(client, make_eve
 
     import pypdf
 
-    make_event(capacity=9, title={"en": "Police academy in Lisbon", "fr": "Académie de police à Lisbonne", "de": "Polizeiakademie in Lissabon"})
+    make_event(capacity=9, **under_way(), title={"en": "Police academy in Lisbon", "fr": "Académie de police à Lisbonne", "de": "Polizeiakademie in Lissabon"})
     languages = ["fr", "de", "en", "pt", "es", "it", "fr", "de", "en", "fr"]
     for number, language in enumerate(languages, start=1):
         client.post(f"{EVENT}/registrations", json=person(number, language=language, last_name=f"Name{number:02d}"))

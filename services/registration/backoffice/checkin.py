@@ -33,8 +33,9 @@ def check_in_page(slug: str) -> ResponseReturnValue:
         "no_camera": _("No camera can be used here: search by name instead."), "no_match": _("Nobody of that name."),
         "check_in": _("Check in"), "start": _("Scan tickets with the camera"), "stop": _("Stop the camera"),
     }
+    not_open = operations.check_in_not_open_reason(event)
     return render_template(
-        "backoffice/checkin.html", event=event, texts=texts,
+        "backoffice/checkin.html", event=event, texts=texts, not_open=not_open and refusal(not_open),
         config={"list": url_for("backoffice.check_in_list", slug=slug), "post": url_for("backoffice.check_in", slug=slug), "event": slug},
     )
 
@@ -56,7 +57,7 @@ def check_in_list(slug: str) -> ResponseReturnValue:
 def check_in(slug: str) -> ResponseReturnValue:
     """One check-in from the page (a scanned ticket, or a number from the search): JSON answers."""
     event = operations.get_event(slug, published_only=False)
-    fields = {name: request.form[name] for name in ("ticket", "number") if request.form.get(name)}
+    fields = {name: request.form[name] for name in ("ticket", "number", "override") if request.form.get(name)}
     try:
         registration = staff.check_in_at_door(event, **CheckInIn().load(fields))
     except ValidationError as error:

@@ -131,7 +131,12 @@ def export_participants(slug: str, format_: str) -> ResponseReturnValue:
 @bp.post("/events/<slug>/certificates")
 @role_required("events")
 def send_certificates(slug: str) -> ResponseReturnValue:
-    count = staff.issue_certificates(operations.get_event(slug, published_only=False))
+    try:
+        count = staff.issue_certificates(operations.get_event(slug, published_only=False))
+    except ApiError as error:
+        db.session.rollback()
+        flash(refusal(error.message), "error")
+        return redirect(url_for("backoffice.participants", slug=slug))
     db.session.commit()
     flash(_("Certificates of attendance are on their way to {count} people.", count=count))
     return redirect(url_for("backoffice.participants", slug=slug))

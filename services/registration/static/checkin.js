@@ -22,6 +22,7 @@
     counts: document.getElementById("counts"), network: document.getElementById("network"),
     result: document.getElementById("result"), toggle: document.getElementById("camera-toggle"),
     video: document.getElementById("camera"), search: document.getElementById("search"), matches: document.getElementById("matches"),
+    notOpen: document.getElementById("not-open"), override: document.getElementById("override"),
   };
 
   /* --- what this phone knows: the people, and the check-ins not sent yet ----------------- */
@@ -85,6 +86,9 @@
     if (!person) return show(false, t.refused, null, t.unknown);
     if (person.status === "attended") return show(false, t.refused, person, fill(t.already, { time: time(person.checked_in_at) }));
     if (person.status !== "confirmed") return show(false, t.refused, person, t[person.status]);
+    /* Before the event's day only when staff tick the override (the server checks it too). */
+    if (elements.override && !elements.override.checked) return show(false, t.refused, person, elements.notOpen.textContent);
+    if (elements.override) item = { ...item, override: "1" };
     person.status = "attended";
     person.checked_in_at = new Date().toISOString();
     show(true, t.checked_in, person, null);
@@ -110,7 +114,8 @@
     try {
       while (queue.length) {
         const item = queue[0];
-        const body = new URLSearchParams({ csrf_token: csrf, ...(item.ticket ? { ticket: item.ticket } : { number: String(item.number) }) });
+        const body = new URLSearchParams({ csrf_token: csrf, ...(item.ticket ? { ticket: item.ticket } : { number: String(item.number) }),
+          ...(item.override ? { override: item.override } : {}) });
         let response;
         try {
           response = await fetch(config.urls.post, { method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" } });

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ops.redis_server import RedisServer
 from shared.broker import make_broker
-from shared.outbox import run_relay
+from shared.outbox import OutboxMessage, run_relay
 from tests.conftest import person
 
 
@@ -57,3 +57,17 @@ def test_registrations_are_accepted_while_redis_is_down_and_delivered_after(clie
         relay.join(10)
         own_redis.stop()
         engine.dispose()
+
+
+def test_each_message_about_a_registration_carries_its_growing_revision(client, make_event, auth, registration_app):
+    """What orders the versions of the person's calendar entry (notify's SEQUENCE)."""
+    make_event(capacity=1)
+    client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(1))
+    client.post("/api/v1/events/police-academy-lisbon/registrations", json=person(2))
+    client.post("/api/v1/events/police-academy-lisbon/registrations/1/cancel", headers=auth)
+    client.post("/api/v1/events/police-academy-lisbon/registrations/2/cancel", headers=auth)
+    with registration_app.app_context():
+        messages = OutboxMessage.query.order_by(OutboxMessage.created_at).all()
+        ana2 = [(m.message_type, m.envelope["data"]["revision"]) for m in messages
+                if m.envelope["data"].get("person", {}).get("email") == "ana2@example.org"]
+    assert ana2 == [("registration.waitlisted", 1), ("registration.promoted", 2), ("registration.cancelled", 3)]

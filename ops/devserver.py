@@ -3,7 +3,9 @@
 Starts an embedded Redis when `REDIS_URL` is not set, migrates every database, then runs
 each service under gunicorn, the outbox relay, the Dramatiq workers and, while SMTP_HOST
 keeps its default (localhost), the development mail sink on SMTP_PORT (default 8025) that
-writes every email to `var/mail/`. Ctrl-C stops everything it started.
+writes every email to `var/mail/`. It says "running" once every service's `/readyz`
+answers, and stops everything if one does not within `READY_TIMEOUT` seconds (default 90).
+Ctrl-C stops everything it started.
 """
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Callable
+
+import requests
 
 import ops.processes
 from ops.databases import migrated_services
@@ -26,6 +31,38 @@ DEVELOPMENT_LOGIN = ("admin@efus.eu", "eupolnet-dev")
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6390"))
 #: where the development mail sink writes every email it receives
 MAIL_DIR = VAR_DIR / "mail"
+#: seconds `make run` waits for every service to answer /readyz before it gives up
+READY_TIMEOUT = float(os.environ.get("READY_TIMEOUT", "90"))
+
+
+def wait_until_ready(urls: dict[str, str], children: dict[str, subprocess.Popen], timeout: float,
+                     stopping: Callable[[], bool] = lambda: False) -> str | None:
+    """Wait until each service (name -> base URL) answers 200 on `/readyz`. Returns None then;
+    otherwise why not: a process that exited, or the services still not ready after `timeout`
+    seconds with their last answer. Returns None at once when `stopping()` (Ctrl-C)."""
+    last = {service: "no answer" for service in urls}
+    waiting = dict(urls)
+    deadline = time.monotonic() + timeout
+    while waiting and not stopping():
+        for name, child in children.items():
+            if child.poll() is not None:
+                return f"{name} exited with code {child.returncode} before every service was ready."
+        for service, url in list(waiting.items()):
+            try:
+                response = requests.get(f"{url}/readyz", timeout=2)
+            except requests.RequestException as error:
+                last[service] = f"no answer ({type(error).__name__})"
+                continue
+            if response.status_code == 200:
+                del waiting[service]
+            else:
+                last[service] = f"HTTP {response.status_code} {response.text.strip()[:200]}"
+        if waiting and time.monotonic() >= deadline:
+            return "\n".join([f"Not ready after {timeout:g} s (READY_TIMEOUT):",
+                              *(f"  {service}: {urls[service]}/readyz: {last[service]}" for service in waiting)])
+        if waiting:
+            time.sleep(0.3)
+    return None
 
 
 def uses_mail_sink(settings: Settings) -> bool:
@@ -75,6 +112,12 @@ def run_all(settings: Settings) -> None:
         commands = processes(settings)
         for name, command in commands.items():
             children[name] = subprocess.Popen(command, env=environ)
+        urls = {service: settings.service_urls[service] for service in services}
+        if problem := wait_until_ready(urls, children, READY_TIMEOUT, lambda: stopping):
+            print(f"{problem}\nStopping everything.", file=sys.stderr)
+            raise SystemExit(1)
+        if stopping:
+            return
         print("\nEU-POLNET is running:")
         for service in services:
             print(f"  {service:<13} {settings.service_urls[service]}  (API docs: {settings.service_urls[service]}/openapi.json)")

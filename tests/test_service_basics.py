@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,13 @@ def test_the_db_commands_move_one_database_along_its_history(environ, tmp_path, 
     assert previous in run("current", "notify") and head not in run("current", "notify")
     run("upgrade", "notify")
     assert f"{head} (head)" in run("current", "notify")
+
+
+def test_the_example_environment_and_the_readme_give_the_default_of_embed_allowed_origins():
+    """No page may embed the forms unless listed: the code, `.env.example` and the README say the same."""
+    root = Path(__file__).resolve().parents[1]
+    example = dict(line.split("=", 1) for line in (root / ".env.example").read_text().splitlines()
+                   if "=" in line and not line.startswith("#"))
+    assert load_settings({}).embed_allowed_origins == ()
+    assert example["EMBED_ALLOWED_ORIGINS"] == ""
+    assert "| `EMBED_ALLOWED_ORIGINS` | none |" in (root / "README.md").read_text()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import pytest
 import requests
@@ -31,6 +32,8 @@ def fill_person(form, number: int = 1, email: str | None = None) -> None:
 def test_register_confirmed_then_past_capacity_waitlisted(page, host, registration_url, publish_event, registrations):
     publish_event(capacity=1)
     url = host.page("/academy", snippet(registration_url, "police-academy-lisbon"))
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
 
     page.goto(url)
     form = page.locator(EVENT)
@@ -49,6 +52,7 @@ def test_register_confirmed_then_past_capacity_waitlisted(page, host, registrati
     assert [(r["email"], r["status"], r["country"]) for r in registrations("police-academy-lisbon")] == [
         ("ana1@example.org", "confirmed", "PT"), ("ana2@example.org", "waitlisted", "PT"),
     ]
+    assert not [text for text in errors if "EU-POLNET" in text], "an allowed page is told nothing"
 
 
 def test_bad_input_shows_errors_next_to_fields_and_axe_finds_nothing(page, host, registration_url, publish_event, registrations):
@@ -161,9 +165,20 @@ def test_outcomes_members_only_verify_email_and_closed_in_french(page, host, reg
 
 def test_page_on_an_origin_not_allowed_cannot_submit(page, foreign_host, registration_url, publish_event, registrations):
     publish_event()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(foreign_host.page("/academy", snippet(registration_url, "police-academy-lisbon")))
     form = page.locator(EVENT)
     expect(form).to_contain_text("The form cannot be shown here")
+    # the integrator is told, in the console, which setting to change
+    deadline = time.monotonic() + 10
+    while not any("EMBED_ALLOWED_ORIGINS" in text for text in errors) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    [explained] = [text for text in errors if "EMBED_ALLOWED_ORIGINS" in text]
+    assert explained == (
+        f"EU-POLNET embed: {registration_url} does not allow this page's origin ({foreign_host.origin}) to use its forms. "
+        f"Add {foreign_host.origin} to EMBED_ALLOWED_ORIGINS (comma-separated origins) in the services' environment "
+        'and restart them (README, "Embedding the forms").')
     expect(form.get_by_role("link", name="open the form")).to_have_attribute(
         "href", f"{registration_url}/events/police-academy-lisbon/register?lang=en")
 

@@ -11,7 +11,8 @@
  * --eupolnet-accent-text, --eupolnet-font, --eupolnet-font-size, --eupolnet-text,
  * --eupolnet-background, --eupolnet-border, --eupolnet-error, --eupolnet-focus,
  * --eupolnet-radius, --eupolnet-max-width). Submissions are JSON sent with fetch and no
- * cookies; the services accept them only from the origins they list (CORS). The script adds
+ * cookies; the services accept them only from the origins they list (CORS; a page elsewhere
+ * gets a console error naming EMBED_ALLOWED_ORIGINS). The script adds
  * no inline script or style to the page (its CSS is a constructed stylesheet), so it works
  * under a strict Content-Security-Policy (README, "Embedding the forms").
  *
@@ -136,17 +137,46 @@
     return template.replace(/%\((\w+)\)[sd]/g, (_, name) => values[name] ?? "");
   }
 
+  /** fetch() to one of the services; when the browser refuses it, `explainRefusal` says why. */
+  async function call(url, init) {
+    try {
+      return await fetch(url, { credentials: "omit", ...init });
+    } catch (error) {
+      await explainRefusal(url);
+      throw error;
+    }
+  }
+
+  const explained = new Set();
+
+  /** A call the browser refused (a TypeError, no answer to read) to a service that does answer
+   * (a no-cors request to its /healthz goes through) means the service does not list this
+   * page's origin (CORS): tell the integrator in the console, once per service, naming the
+   * setting to change. Offline or with the service down, it says nothing: it is not that. */
+  async function explainRefusal(url) {
+    const service = url.slice(0, url.indexOf("/api/"));
+    if (explained.has(service)) return;
+    try {
+      await fetch(`${service}/healthz`, { mode: "no-cors", credentials: "omit", cache: "no-store" });
+    } catch (error) {
+      return;
+    }
+    explained.add(service);
+    console.error(`EU-POLNET embed: ${service} does not allow this page's origin (${window.location.origin}) to use its forms. `
+      + `Add ${window.location.origin} to EMBED_ALLOWED_ORIGINS (comma-separated origins) in the services' environment `
+      + "and restart them (README, \"Embedding the forms\").");
+  }
+
   async function getJSON(url) {
-    const response = await fetch(url, { credentials: "omit", headers: { Accept: "application/json" } });
+    const response = await call(url, { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(`${url}: ${response.status}`);
     return response.json();
   }
 
   function postJSON(url, body) {
-    return fetch(url, {
+    return call(url, {
       method: "POST",
       mode: "cors",
-      credentials: "omit",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(body),
     });

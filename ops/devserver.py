@@ -120,7 +120,7 @@ def run_all(settings: Settings) -> None:
             return
         print("\nEU-POLNET is running:")
         for service in services:
-            print(f"  {service:<13} {settings.service_urls[service]}  (API docs: {settings.service_urls[service]}/openapi.json)")
+            print(f"  {service:<13} {settings.service_urls[service]}  (API docs: {settings.service_urls[service]}/docs/)")
         print(f"  {'back office':<13} {settings.service_urls['registration']}/staff/  (development login: {' / '.join(DEVELOPMENT_LOGIN)})")
         print(f"  {'redis':<13} {environ['REDIS_URL']}{' (embedded, data in var/redis)' if redis_server else ''}")
         if "mailsink" in commands:

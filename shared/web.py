@@ -79,6 +79,9 @@ def create_service_app(
     register_error_handlers(app)
     app.before_request(_refuse_forbidden_text)
     app.before_request(_require_json_body)
+    from shared import pages  # it reads `settings` from here
+
+    app.register_blueprint(pages.bp)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/readyz", "readyz", _readyz)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

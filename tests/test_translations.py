@@ -121,7 +121,7 @@ def _visible_text(source: str) -> str:
 
 def templates() -> list[Path]:
     found = []
-    for path in sorted((ROOT / "services").glob("*/templates/**/*")):
+    for path in sorted([*(ROOT / "services").glob("*/templates/**/*"), *(ROOT / "shared" / "templates").glob("**/*")]):
         if path.suffix in {".html", ".txt"}:
             found.append(path)
     return found

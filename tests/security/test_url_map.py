@@ -22,7 +22,9 @@ from tests.backoffice.conftest import PASSWORD, csrf
 from tests.conftest import event_payload
 
 #: (method, rule) anyone may call, per service
-HEALTH = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/static/<path:filename>")}
+HEALTH = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/static/<path:filename>"),
+          # the landing page and the API documentation (shared/pages.py)
+          ("GET", "/"), ("GET", "/docs/"), ("GET", "/docs/swagger-ui/<path:filename>"), ("GET", "/docs/static/<path:filename>")}
 PUBLIC = {
     "registration": HEALTH | {
         ("GET", "/api/v1/events"), ("GET", "/api/v1/events/<slug>"), ("GET", "/api/v1/events/<slug>/form"),

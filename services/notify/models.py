@@ -23,6 +23,7 @@ class Delivery(db.Model):
     __table_args__ = (
         sa.Index("ix_delivery_status_created", "status", "created_at"),
         sa.Index("ix_delivery_due_at", "due_at"),
+        sa.Index("ix_delivery_thread", "thread", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +55,11 @@ class Delivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     #: the message as received, so a resend composes the same email
     envelope: Mapped[dict] = mapped_column(sa.JSON)
+    #: what the email is about ("order:12", "registration:<public id>"), None for nothing in
+    #: particular: the emails of one thread go out in the order of `occurred_at`
+    thread: Mapped[str | None] = mapped_column(sa.String(100), nullable=True)
+    #: when what the email tells happened (the envelope's occurred_at)
+    occurred_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

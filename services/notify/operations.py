@@ -8,7 +8,14 @@ message arrive, and at least once however workers crash or Redis fails:
    handed the copy out again), or it is the attempt the scheduler queued last (its
    `queued_at`) and no other copy holds the row, or the other copy's claim is older than
    `CLAIM_LEASE` (taken over); then it commits. Any other copy stops there: the row is sent,
-   failed, or in the hands of the claim holder or the scheduler;
+   failed, or in the hands of the claim holder or the scheduler.
+   A copy that claims the row of an email while an earlier email of its thread (the same
+   order or registration, `thread_of`) is still queued lets it go again, due
+   `WAIT_FOR_EARLIER` later (this is no attempt and no retry), so that a person's emails
+   about one thing go out in the order of the events that caused them (a "shipped" waits
+   for its "received" that is still being retried). The relays hand messages over in the order they were written; what
+   this cannot see is an earlier message another worker is still composing (its row is
+   written once its email is built, e.g. after fetching an invoice's PDF);
 2. the email goes to SMTP, no transaction open; then, whatever happened (sent, refused,
    temporary failure, or any other error), a `finally` records the outcome and lets the
    claim go, in its own short transaction that is retried on its own when the database
@@ -62,6 +69,8 @@ MAX_RETRIES = 40
 MIN_BACKOFF, MAX_BACKOFF = dt.timedelta(seconds=1), dt.timedelta(hours=1)
 #: pauses between the tries of recording an outcome when the database connection fails
 SETTLE_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+#: how long an email waits before it looks again whether the earlier ones of its thread went
+WAIT_FOR_EARLIER = dt.timedelta(seconds=1)
 
 #: what stands for the recipient of an erased or expired delivery
 ERASED = "erased"
@@ -111,9 +120,12 @@ def deliver(envelope: dict[str, Any], claimant: str, queued_at: dt.datetime | No
     if envelope["type"] in reminders.REGISTRATION_NEWS:
         reminders.note_registration(envelope)
     retries = _claim(envelope, message, claimant, queued_at)
+    if retries is not None and message is not None and _earlier_queued(envelope):
+        _wait_for_earlier(key, claimant)
+        retries = None
     db.session.commit()
     if retries is None:
-        return  # sent, failed, or someone else's to send
+        return  # sent, failed, waiting for an earlier email, or someone else's to send
     if message is None:
         return _settle(key, claimant, outcome, problem, retries)
     status, error = QUEUED, "interrupted before the SMTP server answered"
@@ -146,6 +158,48 @@ def backoff(retries: int) -> dt.timedelta:
     return wait * random.uniform(0.75, 1.0)
 
 
+def thread_of(envelope: dict[str, Any]) -> str | None:
+    """What the email of `envelope` is about, for keeping its thread in order: its order, or
+    its registration; None when it names neither."""
+    data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
+    order = data.get("order") if isinstance(data.get("order"), dict) else {}
+    if envelope.get("type") in ORDER_TYPES and order.get("id") is not None:
+        return f"order:{order['id']}"[:100]
+    if envelope.get("type") in EVENT_TYPES and data.get("registration_id"):
+        return f"registration:{data['registration_id']}"[:100]
+    return None
+
+
+def _occurred_at(envelope: dict[str, Any]) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(str(envelope.get("occurred_at")))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _earlier_queued(envelope: dict[str, Any]) -> bool:
+    """Whether an email of the same thread caused by an earlier event (ties: by key) still waits."""
+    thread, occurred_at, key = thread_of(envelope), _occurred_at(envelope), str(envelope["key"])
+    if thread is None or occurred_at is None:
+        return False
+    earlier = sa.or_(Delivery.occurred_at < occurred_at,
+                     sa.and_(Delivery.occurred_at == occurred_at, Delivery.idempotency_key < key))
+    found = db.session.execute(
+        sa.select(Delivery.id).where(Delivery.thread == thread, Delivery.status == QUEUED, earlier).limit(1)
+    )
+    return found.first() is not None
+
+
+def _wait_for_earlier(key: str, claimant: str) -> None:
+    """Let the delivery go again unsent, due WAIT_FOR_EARLIER from now (the scheduler then
+    queues an attempt); the attempt `_claim` counted was not one."""
+    db.session.execute(
+        sa.update(Delivery.__table__).where(Delivery.idempotency_key == key, Delivery.claimed_by == claimant)
+        .values(claimed_by=None, claimed_at=None, due_at=utcnow() + WAIT_FOR_EARLIER, attempts=Delivery.attempts - 1)
+    )
+
+
 def _new_delivery(envelope: dict[str, Any], message: EmailMessage | None, **values: Any) -> Any:
     """An INSERT of the delivery row of `envelope` (the dialect's, for its ON CONFLICT)."""
     kind = str(envelope.get("type"))
@@ -157,7 +211,8 @@ def _new_delivery(envelope: dict[str, Any], message: EmailMessage | None, **valu
         recipient, language = str(person.get("email") or "")[:254], str(person.get("language") or "")[:8]
     return dialect_insert(Delivery).values(
         idempotency_key=str(envelope["key"]), message_type=kind, recipient=recipient.lower(),
-        template=f"notify/{language}/{kind}", language=language, envelope=envelope, status=QUEUED, **values,
+        template=f"notify/{language}/{kind}", language=language, envelope=envelope, status=QUEUED,
+        thread=thread_of(envelope), occurred_at=_occurred_at(envelope), **values,
     )
 
 

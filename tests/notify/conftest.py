@@ -55,7 +55,8 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
 class Mailbox:
     """An aiosmtpd server that keeps what it accepts, and can misbehave on request.
 
-    `refuse` maps recipient addresses to an SMTP reply for RCPT TO; `hold_after(n)` makes
+    `refuse` maps recipient addresses to an SMTP reply for RCPT TO, `refuse_subjects` words of
+    a subject to an SMTP reply for DATA; `hold_after(n)` makes
     every DATA after the n-th wait (connection open, message not yet accepted) until
     `release()`. A client that disconnects while held has delivered nothing.
     """
@@ -64,6 +65,7 @@ class Mailbox:
         self.port = free_port()
         self.received: list[tuple[list[str], EmailMessage]] = []
         self.refuse: dict[str, str] = {}
+        self.refuse_subjects: dict[str, str] = {}
         self.held = 0
         self._hold_after: int | None = None
         self._gate: asyncio.Event | None = None
@@ -84,6 +86,9 @@ class Mailbox:
             finally:
                 self.held -= 1
         message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        for words, reply in list(self.refuse_subjects.items()):
+            if words in str(message["Subject"]):
+                return reply
         self.received.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import sqlalchemy as sa
 from icalendar import Calendar
@@ -188,3 +189,37 @@ def test_the_retention_period_anonymises_the_delivery_log_and_reminder_records(
 def registrants(engine: sa.Engine) -> list[str]:
     with engine.connect() as connection:
         return sorted(connection.execute(sa.text("SELECT registration_id FROM registrant")).scalars())
+
+
+def test_the_emails_about_one_order_go_out_in_the_order_of_their_events(broker, mailbox, start_worker, notify_db, relay):
+    """"Received" fails for a while (SMTP 451); "shipped", which happened after it, waits for it
+    instead of overtaking it, and each goes out once. Another order's email does not wait."""
+    mailbox.refuse_subjects["We have received your order"] = "451 4.3.0 Try again later"
+    start_worker(threads=4)
+    received = order_envelope("order.received", lang="en")
+    received["key"] = "order.received:12"
+    enqueue(broker, received)
+    wait_for(lambda: [d["retries"] for d in deliveries(notify_db)] == [1], timeout=30)
+
+    shipped = order_envelope("order.shipped", lang="en")
+    shipped["key"], shipped["occurred_at"] = "order.shipped:12", "2026-11-23T10:00:03+00:00"
+    other = order_envelope("order.shipped", lang="en", order={**order_envelope()["data"]["order"], "id": 13, "number": "O-2026-00013"})
+    other["key"] = "order.shipped:13"
+    enqueue(broker, shipped)
+    enqueue(broker, other)
+    wait_for(lambda: any("O-2026-00013" in m["Subject"] for m in mailbox.messages), timeout=30)
+    time.sleep(2)  # "shipped" of order 12 has been handled, and let go again
+    assert [m["Subject"] for m in mailbox.messages] == ["Your order O-2026-00013 has been shipped"]
+    assert {d["idempotency_key"]: d["status"] for d in deliveries(notify_db)}["order.shipped:12"] == "queued"
+
+    del mailbox.refuse_subjects["We have received your order"]
+    wait_for(lambda: len(mailbox.messages) == 3, timeout=30)
+    assert [m["Subject"] for m in mailbox.messages] == [
+        "Your order O-2026-00013 has been shipped", "We have received your order O-2026-00012",
+        "Your order O-2026-00012 has been shipped"]
+    time.sleep(1.5)
+    rows = {d["idempotency_key"]: d for d in deliveries(notify_db)}
+    assert {key: (row["status"], row["thread"]) for key, row in rows.items()} == {
+        "order.received:12": ("sent", "order:12"), "order.shipped:12": ("sent", "order:12"), "order.shipped:13": ("sent", "order:13")}
+    assert rows["order.shipped:12"]["attempts"] == 1 and rows["order.shipped:12"]["retries"] == 0, "waiting is no attempt"
+    assert len(mailbox.messages) == 3, "each once"

@@ -86,6 +86,7 @@ TEXTS: dict[str, str] = {
     "address": N_("Address"), "postcode": N_("Postcode"), "telephone": N_("Telephone"),
     "out_of_stock": N_("This publication is out of stock."),
     "close": N_("Close"), "no_events": N_("No upcoming events at the moment."),
+    "group_link": N_("Registering several participants? Use the group form"),
     "events_unavailable": N_("The list of events cannot be shown at the moment. Please try again later."),
 }
 
@@ -138,10 +139,10 @@ def register_page(slug: str) -> ResponseReturnValue:
 def register(slug: str) -> ResponseReturnValue:
     """The plain form's submission: the same schema and operation as the JSON API."""
     language = request_language()
-    if not _same_origin():
+    if not same_origin():
         return _page(slug, language, message="failed", status=403)
     event = operations.get_event(slug)
-    submission = _submission(request.form, _description(event, language)["fields"])
+    submission = {**form_submission(request.form, _description(event, language)["fields"]), HONEYPOT: request.form.get(HONEYPOT, "")}
     try:
         data = RegistrationIn().load(submission)
         data.pop(HONEYPOT)
@@ -159,7 +160,7 @@ def register(slug: str) -> ResponseReturnValue:
     return _page(slug, language, outcome=outcome)
 
 
-def _same_origin() -> bool:
+def same_origin() -> bool:
     """Browsers name the page that posts a form: only ours may post this one."""
     origin = request.headers.get("Origin")
     if origin is None:
@@ -172,13 +173,15 @@ def _description(event: Event, language: str) -> dict[str, Any]:
     return form_description(event, language, settings().consent_version, request.path)
 
 
-def _submission(form: MultiDict, fields: list[dict[str, Any]]) -> dict[str, Any]:
+def form_submission(form: MultiDict, fields: list[dict[str, Any]], prefix: str = "") -> dict[str, Any]:
     """The posted form as the JSON API takes it: empty fields left out, boxes as booleans,
-    extra answers under `answers`."""
-    data: dict[str, Any] = {"answers": {}, HONEYPOT: form.get(HONEYPOT, "")}
+    extra answers under `answers`. `prefix`: the fields of one person of several, e.g.
+    `participants.0.` on the group form."""
+    data: dict[str, Any] = {"answers": {}}
     for field in fields:
         name = field["name"]
-        value: Any = name in form if field["type"] == "checkbox" else form.get(name, "").strip()
+        posted = prefix + name
+        value: Any = posted in form if field["type"] == "checkbox" else form.get(posted, "").strip()
         if value == "":
             continue
         if name.startswith("answers."):

@@ -1,24 +1,35 @@
 """Group registration: a contact registers several participants for one event in one
-submission (the API's `POST /events/{slug}/groups`), then sees the group on one page behind
-a signed link and may cancel single participants. The rules are `operations.register_group`;
-this module says where each participant stands, for the API and the page.
+submission (the API's `POST /events/{slug}/groups`, or the plain page of this module, which
+works without JavaScript), then sees the group on one page behind a signed link and may
+cancel single participants. The rules are `operations.register_group`; this module says
+where each participant stands, for the API and the pages.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 
 from services.registration import operations, queries
-from services.registration.embed import when_text
+from services.registration.embed import AUTOCOMPLETE, HONEYPOT, closed_text, form_submission, same_origin, texts, when_text
+from services.registration.forms import form_description
 from services.registration.manage import STATUS_TEXTS
-from services.registration.models import ATTENDED, ENDED, WAITLISTED, Registration, RegistrationGroup
+from services.registration.models import ATTENDED, ENDED, WAITLISTED, Event, Registration, RegistrationGroup
+from services.registration.schemas import GROUP_MAX, GroupIn
 from shared.db import db
-from shared.i18n import N_, language_or_default, pick, translate
+from shared.errors import ApiError, described, flatten, translated
+from shared.i18n import N_, language_or_default, pick, request_language, translate
+from shared.web import embeddable, settings
 
-bp = Blueprint("groups", __name__, url_prefix="/groups", template_folder="templates")
+bp = Blueprint("groups", __name__, template_folder="templates")
+#: the contact's fields on the group form (the rest of a participant's are theirs alone)
+CONTACT_FIELDS = ("first_name", "last_name", "email", "organisation", "language")
+#: participants the group form opens with
+FIRST_PARTICIPANTS = 2
 
 #: why a participant of a group is not confirmed, by status
 NOT_CONFIRMED = {
@@ -55,7 +66,7 @@ def members(group: RegistrationGroup, language: str) -> dict[str, Any]:
 
 # --- the group's page ----------------------------------------------------------------------
 
-@bp.get("/<token>")
+@bp.get("/groups/<token>")
 def page(token: str) -> ResponseReturnValue:
     group = operations.group_for_token(token)
     language = language_or_default(group.language)
@@ -69,8 +80,76 @@ def page(token: str) -> ResponseReturnValue:
         )
 
 
-@bp.post("/<token>/participants/<public_id>/cancel")
+@bp.post("/groups/<token>/participants/<public_id>/cancel")
 def cancel(token: str, public_id: str) -> ResponseReturnValue:
     operations.cancel_in_group(operations.group_for_token(token), public_id)
     db.session.commit()
     return redirect(url_for("groups.page", token=token), 303)
+
+
+# --- the group form without JavaScript ----------------------------------------------------
+
+@bp.route("/events/<slug>/register-group", methods=["GET", "POST"])
+@embeddable
+def register_page(slug: str) -> ResponseReturnValue:
+    """The group form. "Add a participant" posts the form back with one more block, keeping
+    what was typed; "Register the group" submits it to the same schema and rules as the API."""
+    language = request_language()
+    event = operations.get_event(slug)
+    count = _participant_count(request.form if request.method == "POST" else request.args)
+    if request.method == "GET" or "add" in request.form:
+        return _form_page(event, language, min(count + ("add" in request.form), GROUP_MAX))
+    if not same_origin():
+        return _form_page(event, language, count, message=texts(language)["failed"], status=403)
+    fields = _participant_fields(event, language)
+    participants = [form_submission(request.form, fields, f"participants.{index}.") for index in range(count)]
+    submission = {
+        "contact": {name: value for name, value in form_submission(request.form, fields, "contact.").items() if name in CONTACT_FIELDS},
+        # blocks left empty are not participants (a language is always chosen)
+        "participants": [participant for participant in participants
+                         if participant["answers"] or any(name not in ("answers", "language") for name in participant)],
+        "consent": "consent" in request.form, HONEYPOT: request.form.get(HONEYPOT, ""),
+    }
+    try:
+        data = GroupIn().load(submission)
+        group, placed = operations.register_group(slug, data["contact"], data["participants"])
+        outcome = {**answer(group, placed, language), "email": group.email}
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        return _form_page(event, language, count, errors=flatten(error.messages), status=422)
+    except ApiError as error:
+        db.session.rollback()
+        return _form_page(event, language, count, errors=error.errors, message=described(error.message).translated(language),
+                          status=error.status)
+    return _form_page(event, language, count, outcome=outcome)
+
+
+def _participant_count(values: MultiDict) -> int:
+    count = values.get("count", "")
+    return max(1, min(int(count), GROUP_MAX)) if count.isdigit() else FIRST_PARTICIPANTS
+
+
+def _participant_fields(event: Event, language: str) -> list[dict[str, Any]]:
+    """A participant's fields: the event's form, without the consent (given once, by the contact)."""
+    fields = form_description(event, language, settings().consent_version, request.path)["fields"]
+    return [field for field in fields if field["name"] != "consent"]
+
+
+def _form_page(event: Event, language: str, count: int, *, errors: dict[str, list[str]] | None = None,
+               outcome: dict[str, Any] | None = None, message: str | None = None, status: int = 200) -> ResponseReturnValue:
+    description = form_description(event, language, settings().consent_version, request.path)
+    fields = [field for field in description["fields"] if field["name"] != "consent"]
+    errors = translated(errors or {}, language)
+    with force_locale(language):
+        page = render_template(
+            "registration/register_group.html", lang=language, t=texts(language), title=pick(event.title, language), event=event,
+            when=when_text(event, language), closed=closed_text(event, language), full=operations.free_seats(event) == 0,
+            contact_fields=[field for field in fields if field["name"] in CONTACT_FIELDS], fields=fields,
+            consent=description["fields"][-1], count=count, autocomplete=AUTOCOMPLETE, honeypot=HONEYPOT,
+            values=request.form if request.method == "POST" else MultiDict({"contact.language": language}),
+            errors=errors, message=message, outcome=outcome,
+            status_texts={status: translate(language, text) for status, text in STATUS_TEXTS.items()},
+        )
+    db.session.rollback()
+    return page, status

@@ -192,7 +192,8 @@
    * takes nothing now, or null), fields, submitLabel, submit(values) -> Promise<Response>,
    * outcome(body, values, created) -> {title, lines, waiting} for a success,
    * refusal(status, body) -> {title, lines, keepForm} | null for a refusal worth its own words,
-   * fieldOf(errorName) -> the field an error of the service is about }.
+   * fieldOf(errorName) -> the field an error of the service is about, links: [{href, text}]
+   * shown below the form }.
    */
 
   async function registrationForm(slug, language, t) {
@@ -205,6 +206,8 @@
       closed: description.closed_reason,
       fields: description.fields,
       submitLabel: t.submit_register,
+      // several people at once: the group form, a page of the service that needs no script
+      links: [{ href: `${BASE}/events/${encodeURIComponent(slug)}/register-group?lang=${language}`, text: t.group_link }],
       submit(values) {
         const data = { answers: {} };
         for (const [name, value] of Object.entries(values)) {
@@ -339,7 +342,8 @@
       h("div", { class: "hp", "aria-hidden": "true" }, h("label", { for: "f-hp" }, t.website), honeypot),
       button,
     );
-    box.append(element);
+    box.append(element, ...(form.links || []).map((link) =>
+      h("p", { class: "more" }, h("a", { href: link.href, target: "_blank", rel: "noopener" }, link.text))));
     prefill(rows, settings.prefill);
     let busy = false;
 

@@ -23,9 +23,11 @@ def system(tmp_path):
     ports = {name: free_port() for name in ("REGISTRATION_PORT", "ORDERS_PORT", "NOTIFY_PORT", "EMBEDDED_REDIS_PORT", "SMTP_PORT")}
     environ = {key: value for key, value in os.environ.items() if not key.endswith(("_DATABASE_URL", "_URL")) and key != "REDIS_URL"}
     environ.update({name: str(port) for name, port in ports.items()}, EUPOLNET_VAR_DIR=str(tmp_path / "var"))
-    process = subprocess.Popen([str(BIN / "eupolnet"), "run"], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # its own process group: on failure every process it started is killed, so none keeps the output pipe open
+    process = subprocess.Popen([str(BIN / "eupolnet"), "run"], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
     base = f"http://localhost:{ports['REGISTRATION_PORT']}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         try:
             if requests.get(f"{base}/readyz", timeout=1).ok:
@@ -33,12 +35,17 @@ def system(tmp_path):
         except requests.RequestException:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"make run did not come up:\n{process.stdout.read()}")
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate(timeout=10)
+            pytest.fail(f"make run did not come up:\n{output}")
         time.sleep(0.2)
     yield base, environ
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
     assert process.returncode == 0, output
     assert "EU-POLNET is running" in output and "Stopped." in output
 

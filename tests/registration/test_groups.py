@@ -112,3 +112,18 @@ def test_the_contacts_data_is_exported_and_erased(client, make_event, staff_toke
     token = answer["manage_url"].rsplit("/", 1)[1]
     assert client.get(f"/api/v1/groups/{token}").status_code == 404
     assert client.get("/api/v1/personal-data?email=formacao@example.org", headers=admin).json["groups"] == []
+
+
+def test_the_group_form_without_javascript_adds_blocks_and_registers(client, make_event):
+    """The plain page: "Add a participant" keeps what was typed; blocks left empty are no one."""
+    make_event(capacity=2)
+    page = client.get("/events/police-academy-lisbon/register-group?lang=en")
+    assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    data = {"count": "2", "contact.first_name": "Carla", "contact.last_name": "Mendes", "contact.email": "c@example.org", "contact.language": "en",
+            "participants.0.first_name": "Ana", "participants.0.last_name": "S", "participants.0.email": "a@example.org", "participants.0.language": "en",
+            "participants.1.language": "en", "consent": "true"}
+    added = client.post("/events/police-academy-lisbon/register-group?lang=en", data={**data, "add": "1"})
+    assert added.status_code == 200 and "Participant 3" in added.get_data(as_text=True)
+    done = client.post("/events/police-academy-lisbon/register-group?lang=en", data=data)
+    assert done.status_code == 200, done.get_data(as_text=True)[-1500:]
+    assert "Your group is registered" in done.get_data(as_text=True)

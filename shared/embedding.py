@@ -52,10 +52,12 @@ EMBED_ROUTES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "orders": {
         "/api/v1/publications/<slug>": ("GET",),
         "/api/v1/orders": ("POST",),
+        # the no-JavaScript page's own submissions (same-origin, rate-limited only)
+        "/publications/<slug>/order": ("POST",),
     },
 }
 #: Routes that are rate-limited but never answered cross-origin.
-SAME_ORIGIN_ONLY = frozenset({"/events/<slug>/register"})
+SAME_ORIGIN_ONLY = frozenset({"/events/<slug>/register", "/publications/<slug>/order"})
 
 #: Per client address and route; a whole office behind one address must still get through.
 SUBMISSION_LIMITS = "20 per minute;200 per hour"

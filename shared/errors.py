@@ -73,10 +73,11 @@ KNOWN: tuple[tuple[str, str, str], ...] = (
     ("too_short", "Shorter than minimum length {min}.", N_("At least %(min)s characters.")),
     ("length", "Length must be between {min} and {max}.", N_("Between %(min)s and %(max)s characters.")),
     ("not_a_choice", "Must be one of: {choices}.", N_("Choose one of the options.")),
-    ("too_small", "Must be greater than or equal to {min}.", N_("At least %(min)s.")),
-    ("too_large", "Must be less than or equal to {max}.", N_("At most %(max)s.")),
+    # before too_small, whose `{min}` would match "1 and less than or equal to 1000"
     ("out_of_range", "Must be greater than or equal to {min} and less than or equal to {max}.",
      N_("Between %(min)s and %(max)s.")),
+    ("too_small", "Must be greater than or equal to {min}.", N_("At least %(min)s.")),
+    ("too_large", "Must be less than or equal to {max}.", N_("At most %(max)s.")),
     ("invalid_date", "Not a valid date.", N_("Enter a date like 2026-05-31.")),
     ("invalid_date", "Not a valid date (YYYY-MM-DD).", N_("Enter a date like 2026-05-31.")),
     ("invalid_datetime", "Not a valid datetime.", N_("Enter a date and time like 2026-05-31T14:00:00+02:00.")),

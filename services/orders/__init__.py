@@ -9,12 +9,14 @@ from shared.web import create_service_app
 
 
 def create_app(config: Settings | None = None) -> Flask:
-    from services.orders import models  # noqa: F401  (models register their tables)
+    from services.orders import embed, models  # noqa: F401  (models register their tables)
     from services.orders.views import blp
 
     config = config or load_settings()
     check_invoice_settings(config)
-    return init_embedding(create_service_app("orders", [blp], config))
+    app = create_service_app("orders", [blp], config)
+    app.register_blueprint(embed.bp)
+    return init_embedding(app)
 
 
 def check_invoice_settings(config: Settings) -> None:

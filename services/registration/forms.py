@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from functools import cache
 from typing import Any
-
-import pycountry
 
 from marshmallow import ValidationError
 
 from shared.errors import Problem, problem
-from shared.i18n import LANGUAGE_NAMES, LANGUAGES, N_, country_name, translate, pick
+from shared.forms import country_choices
+from shared.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translate, pick
 
 EXTRA_FIELD_TYPES = ("text", "textarea", "select", "checkbox", "date")
 MAX_ANSWER_LENGTH = 2000
@@ -40,17 +37,6 @@ CONSENT_TEXT = N_(
 def label(name: str, language: str) -> str:
     """The label of standard field `name` in `language`."""
     return translate(language, LABELS[name])
-
-
-def country_choices(language: str) -> list[dict[str, str]]:
-    return [{"value": code, "label": name} for code, name in countries(language)]
-
-
-@cache
-def countries(language: str) -> list[tuple[str, str]]:
-    """(code, name in `language`) for every ISO 3166-1 country, sorted by name."""
-    found = [(country.alpha_2, country_name(country.alpha_2, language)) for country in pycountry.countries]
-    return sorted(found, key=lambda item: unicodedata.normalize("NFKD", item[1]).casefold())
 
 
 def form_description(event: Any, language: str, consent_version: str, submit_url: str) -> dict[str, Any]:

@@ -21,12 +21,17 @@ def require(path: Path | str, how: str) -> None:
         pytest.skip(message)
 
 
-def snippet(service_url: str, slug: str, lang: str = "en", kind: str = "event") -> str:
-    """The snippet a website owner pastes into a CMS page (README, services/registration/embed.py)."""
+def snippet(service_url: str, slug: str, lang: str = "en", kind: str = "event", orders_url: str = "") -> str:
+    """The snippet a website owner pastes into a CMS page (README, services/registration/embed.py);
+    a publication's `<noscript>` link goes to the orders service, at `orders_url`."""
+    if kind == "publication":
+        fallback = f'<a href="{orders_url}/publications/{slug}/order?lang={lang}">Order / Commander</a>'
+    else:
+        fallback = f'<a href="{service_url}/events/{slug}/register?lang={lang}">Register / S\'inscrire</a>'
     return (
         f'<div data-eupolnet-{kind}="{slug}" data-lang="{lang}"></div>\n'
         f'<script src="{service_url}/embed.js" defer></script>\n'
-        f'<noscript><a href="{service_url}/events/{slug}/register?lang={lang}">Register / S\'inscrire</a></noscript>'
+        f"<noscript>{fallback}</noscript>"
     )
 
 

@@ -274,7 +274,7 @@ def test_publication_order_form(page, host, services, staff, registration_url):
         "slug": "police-population-relations", "languages": ["fr", "en"], "stock": 100,
         "title": {"en": "Police-Population Relations", "fr": "Relations police-population"}})
     assert created.status_code == 201, created.text
-    page.goto(host.page("/publications", snippet(registration_url, "police-population-relations", kind="publication")))
+    page.goto(host.page("/publications", snippet(registration_url, "police-population-relations", kind="publication", orders_url=services.orders.url)))
     form = page.locator('[data-eupolnet-publication="police-population-relations"]')
     expect(form.get_by_role("heading", name="Police-Population Relations")).to_be_visible()
     field(form, "Number of copies").fill("2")

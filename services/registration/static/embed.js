@@ -2,6 +2,9 @@
  *
  *   <div data-eupolnet-event="SLUG" data-lang="fr"></div>          registration for an event
  *   <div data-eupolnet-publication="SLUG" data-lang="fr"></div>    order form of a publication
+ *   <noscript><a href="{REGISTRATION_URL}/events/SLUG/register?lang=fr">…</a></noscript>
+ *   <noscript><a href="{ORDERS_URL}/publications/SLUG/order?lang=fr">…</a></noscript>
+ *                                                                  the same forms without script
  *   <div data-eupolnet-events="KIND" data-lang="fr"></div>         a kind's upcoming events, each
  *                                                                  with a button opening its form
  *   <script src="{REGISTRATION_URL}/embed.js" defer></script>
@@ -189,7 +192,7 @@
 
   /* --- the two kinds of form ---------------------------------------------------------
    * A kind loads what it needs and returns a form: { title, details, notes, closed (why it
-   * takes nothing now, or null), fields, submitLabel, submit(values) -> Promise<Response>,
+   * takes nothing now, or null), closedTitle (the heading of that), fields, submitLabel, submit(values) -> Promise<Response>,
    * outcome(body, values, created) -> {title, lines, waiting} for a success,
    * refusal(status, body) -> {title, lines, keepForm} | null for a refusal worth its own words,
    * fieldOf(errorName) -> the field an error of the service is about, links: [{href, text}]
@@ -204,6 +207,7 @@
       details: [`${t.when} ${description.when}`, `${t.where} ${event.online ? t.online : event.venue || ""}`],
       notes: [event.members_only && t.members_only, description.full && t.full].filter(Boolean),
       closed: description.closed_reason,
+      closedTitle: t.closed_title,
       fields: description.fields,
       submitLabel: t.submit_register,
       // several people at once: the group form, a page of the service that needs no script
@@ -234,8 +238,13 @@
     };
   }
 
+  /** Where the orders service is, for the publication form of `host`. */
+  function ordersUrlOf(host) {
+    return (host.dataset.ordersUrl || CONFIG.ordersUrl || "").replace(/\/$/, "");
+  }
+
   async function orderForm(slug, language, t, host) {
-    const ordersUrl = (host.dataset.ordersUrl || CONFIG.ordersUrl || "").replace(/\/$/, "");
+    const ordersUrl = ordersUrlOf(host);
     const publication = await getJSON(`${ordersUrl}/api/v1/publications/${encodeURIComponent(slug)}`);
     const label = (name) => pick(CONFIG.labels[name], language);
     const field = (name, type, required, labelText, extra = {}) => ({ name, type, required, label: labelText, max_length: null, ...extra });
@@ -244,6 +253,7 @@
       details: [],
       notes: [],
       closed: publication.stock > 0 ? null : t.out_of_stock,
+      closedTitle: t.out_of_stock_title,
       fields: [
         field("copies", "number", true, t.copies, { min: 1, max: publication.stock, value: "1" }),
         field("first_name", "text", true, label("first_name"), { max_length: 100 }),
@@ -326,7 +336,7 @@
       form.details.length ? h("p", { class: "meta" }, form.details.flatMap((line, i) => (i ? [h("br"), line] : [line]))) : null,
     );
     if (form.closed) {
-      box.append(h("div", { class: "outcome waiting" }, h("h3", {}, t.closed_title), h("p", {}, form.closed)));
+      box.append(h("div", { class: "outcome waiting" }, h("h3", {}, form.closedTitle), h("p", {}, form.closed)));
       return;
     }
     const rows = form.fields.map((field) => renderField(field, language));
@@ -496,7 +506,10 @@
       renderForm(box, form, language, host, settings);
       notify(host, settings, "load", { event: target.event || null, publication: target.publication || null, title: form.title });
     } catch (error) {
-      const fallback = target.event ? `${BASE}/events/${encodeURIComponent(target.event)}/register?lang=${language}` : null;
+      // the same form on the service's own page, which needs no script
+      const fallback = target.event
+        ? `${BASE}/events/${encodeURIComponent(target.event)}/register?lang=${language}`
+        : `${ordersUrlOf(host)}/publications/${encodeURIComponent(target.publication)}/order?lang=${language}`;
       renderUnavailable(box, language, t, fallback);
     } finally {
       box.removeAttribute("aria-busy");

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,10 @@ from bench.common import wrk  # noqa: E402
 from ops.redis_server import RedisServer  # noqa: E402
 from ops.testing import TestDatabases, backend, test_environment  # noqa: E402
 
-OUTPUT = Path(__file__).resolve().parent.parent / "var" / "bench"
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "var" / "bench"
+#: py-spy from this virtualenv (`pip install py-spy`), else from the PATH
+PY_SPY = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
 
 
 def main() -> None:
@@ -34,7 +38,7 @@ def main() -> None:
             with start_ours(environ, workers, databases) as server:
                 wrk(f"{server.url}/api/v1/events/warm-up/registrations", "warm-up", seconds=2)
                 raw = Path(tmp) / "profile.txt"
-                spy = subprocess.Popen(["py-spy", "record", "--subprocesses", "--nonblocking", "--format", "raw", "-o", str(raw),
+                spy = subprocess.Popen([PY_SPY, "record", "--subprocesses", "--nonblocking", "--format", "raw", "-o", str(raw),
                                         "-d", str(SECONDS), "-p", str(server.process.pid)], stdout=subprocess.DEVNULL)
                 result = wrk(f"{server.url}/api/v1/events/rush/registrations", "ours under py-spy", seconds=SECONDS)
                 spy.wait()
@@ -72,7 +76,7 @@ def _short(frame: str) -> str:
     """`function (path/to/file.py:12)` without the line and the site-packages prefix."""
     name, _, where = frame.partition(" (")
     where = where.rstrip(")").rsplit(":", 1)[0]
-    for marker in ("site-packages/", "/wt-perf/", "lib/python3.11/"):
+    for marker in ("site-packages/", f"{ROOT}/", "lib/python3.11/"):
         if marker in where:
             where = where.split(marker, 1)[1]
     return f"{name} ({where})"

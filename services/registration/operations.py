@@ -474,7 +474,7 @@ def _add_registration(event: Event, registration: Registration, now: dt.datetime
         take_seat, seated, queued = True, CONFIRMED, WAITLISTED
     message_id = uuid.uuid4().hex
     outcomes = {"queued": _outcome(registration, queued, now, message_id)}
-    outcomes["seated"] = _outcome(registration, seated, now, message_id) if seated else outcomes["queued"]
+    outcomes["seated"] = _seated_outcome(registration, outcomes["queued"], now) if seated else outcomes["queued"]
     values = {name: getattr(registration, name) for name in _REGISTRATION_COLUMNS}
     if on_postgresql():
         # (parameters named after a column of a table the statement writes would be taken as its values)
@@ -512,6 +512,22 @@ def _outcome(registration: Registration, status: str, now: dt.datetime, message_
     message_type = f"registration.{status}"
     row = outbox_row(message_type, _message_key(registration, message_type), registration_message(registration), message_id)
     return {**row, "status": status, "confirmed_at": registration.confirmed_at}
+
+
+def _seated_outcome(registration: Registration, queued: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """`_outcome` for CONFIRMED, made from the WAITLISTED one (`queued`) whose message was
+    checked against its contract: both messages have the same contract, and a seat only
+    changes the status, the join link and the ticket, values of the same types. The
+    contract is checked once per registration, not once per possible outcome."""
+    registration.status, registration.confirmed_at = CONFIRMED, now
+    message_type = f"registration.{CONFIRMED}"
+    seated, checked = registration_message(registration), queued["envelope"]["data"]
+    data = {**checked, "status": seated["status"], "ticket": seated["ticket"],
+            "event": {**checked["event"], "join_url": seated["event"]["join_url"]}}
+    key = _message_key(registration, message_type)
+    envelope = {**queued["envelope"], "type": message_type, "key": key, "data": data}
+    return {**queued, "message_type": message_type, "idempotency_key": key, "envelope": envelope,
+            "status": CONFIRMED, "confirmed_at": now}
 
 
 def _check_organisation_cap(event: Event, organisation: MemberOrganisation) -> None:

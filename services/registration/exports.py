@@ -5,10 +5,9 @@ import csv
 import io
 import itertools
 import re
-import zipfile
 from typing import Iterable
-from xml.sax.saxutils import escape
 
+import xlsxwriter
 from flask import Response
 
 from services.registration.models import Event, Registration
@@ -63,50 +62,26 @@ def participants_csv(event: Event, registrations: Iterable[Registration]) -> str
     return buffer.getvalue()
 
 
-# An XLSX file is a zip of XML parts; the participant list needs one sheet of plain values,
-# written here directly: openpyxl, even in write-only mode, spent about 2 s of CPU on the
-# 70,000 cells of a 5,000-person event.
-_NAMESPACE = "http://schemas.openxmlformats.org"
-_XLSX_PARTS = {
-    "[Content_Types].xml": f'<Types xmlns="{_NAMESPACE}/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
-    "_rels/.rels": f'<Relationships xmlns="{_NAMESPACE}/package/2006/relationships"><Relationship Id="rId1" '
-    f'Type="{_NAMESPACE}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-    "xl/workbook.xml": f'<workbook xmlns="{_NAMESPACE}/spreadsheetml/2006/main" '
-    f'xmlns:r="{_NAMESPACE}/officeDocument/2006/relationships">'
-    '<sheets><sheet name="Participants" sheetId="1" r:id="rId1"/></sheets></workbook>',
-    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_NAMESPACE}/package/2006/relationships"><Relationship Id="rId1" '
-    f'Type="{_NAMESPACE}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
-}
-_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-
-
-def _xlsx_cell(value: object) -> str:
-    """One cell of a sheet: a number, a boolean or a neutralised string without the
-    characters an XLSX file cannot hold (rows stored before they were refused at the door
-    must not break the download); nothing for an empty value."""
-    if value is None or value == "":
-        return "<c/>"
-    if isinstance(value, bool):
-        return f'<c t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float)):
-        return f"<c><v>{value!r}</v></c>"
-    text = escape(ILLEGAL_CHARACTERS.sub("\ufffd", str(_cell(value))))
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-
-
 def participants_xlsx(event: Event, registrations: Iterable[Registration]) -> bytes:
-    rows = "".join(f"<row>{''.join(_xlsx_cell(value) for value in row)}</row>"
-                   for row in itertools.chain([_columns(event)], _rows(event, registrations)))
-    sheet = f'<worksheet xmlns="{_NAMESPACE}/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
+    """One sheet of plain values, written by XlsxWriter in constant-memory mode (each row
+    goes to a temporary file as soon as the next one starts, strings inline): a 5,000-person
+    event's 70,000 cells never sit in memory as cell objects. Every value is written as what
+    it is (a string never becomes a formula or a link); strings are neutralised and lose the
+    characters an XLSX file cannot hold (rows stored before they were refused at the door
+    must not break the download)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in {**_XLSX_PARTS, "xl/worksheets/sheet1.xml": sheet}.items():
-            archive.writestr(name, _XML_DECLARATION + content)
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
+                                            "strings_to_urls": False, "strings_to_numbers": False})
+    sheet = workbook.add_worksheet("Participants")
+    for number, row in enumerate(itertools.chain([_columns(event)], _rows(event, registrations))):
+        for column, value in enumerate(row):
+            if isinstance(value, bool):
+                sheet.write_boolean(number, column, value)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(number, column, value)
+            elif value is not None and value != "":
+                sheet.write_string(number, column, ILLEGAL_CHARACTERS.sub("\ufffd", str(_cell(value))))
+    workbook.close()
     return buffer.getvalue()
 
 

@@ -16,6 +16,10 @@ Then, with a registration service under gunicorn on each set:
   relay's and the notify scheduler's queries: none may Seq Scan a table of 1,000 rows or
   more. The key lines of each plan are printed.
 Run: `make bench-large` (also part of `make bench`), or `python bench/large_data.py`.
+`BENCH_KEEP_LARGE=1` keeps the loaded large set as PostgreSQL template databases
+(`eupolnet_benchlargetemplate_*`) and later runs with it clone them (a file copy, seconds)
+instead of loading again, then bring them to the current migrations; drop them with
+`BENCH_KEEP_LARGE=drop`.
 """
 from __future__ import annotations
 
@@ -37,9 +41,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import BENCH, report, wrk  # noqa: E402
 from bench.registration_rush import start_ours  # noqa: E402
 from ops.redis_server import RedisServer  # noqa: E402
-from ops.testing import TestDatabases, backend, test_environment, test_settings  # noqa: E402
+from ops.databases import migrated_services  # noqa: E402
+from ops.testing import TestDatabases, backend, postgres_url, test_environment, test_settings  # noqa: E402
+from shared.migrations import upgrade  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+#: "1": keep the loaded large set as templates and clone them in later runs; "drop": drop them
+KEEP_LARGE = os.environ.get("BENCH_KEEP_LARGE", "")
+TEMPLATE_TAG = "benchlargetemplate"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 #: the large database's rate over the empty one's, for the rush and the public reads
 FLAT_GOAL = 0.90
@@ -175,6 +184,43 @@ def load(databases: TestDatabases, *, history: bool) -> float:
             connection.execute(sa.text("VACUUM ANALYZE"))
         engine.dispose()
     return time.monotonic() - started
+
+
+def _template(service: str) -> str:
+    return f"eupolnet_{TEMPLATE_TAG}_{service}"
+
+
+def _admin(statement: str) -> list[tuple]:
+    admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        rows = connection.execute(sa.text(statement))
+        result = list(rows) if rows.returns_rows else []
+    admin.dispose()
+    return result
+
+
+def kept_templates() -> bool:
+    """Whether a previous run kept the loaded large set (every service's template)."""
+    names = {name for name, in _admin("SELECT datname FROM pg_database")}
+    return all(_template(service) in names for service in migrated_services())
+
+
+def keep_as_templates(databases: TestDatabases) -> None:
+    """Copy the loaded large set (nobody connected to it) into the templates."""
+    for service, url in databases.urls.items():
+        _admin(f'DROP DATABASE IF EXISTS "{_template(service)}"')
+        _admin(f'CREATE DATABASE "{_template(service)}" TEMPLATE "{sa.make_url(url).database}"')
+
+
+def clone_templates(databases: TestDatabases) -> TestDatabases:
+    """`databases` created as copies of the kept templates, brought to the current migrations."""
+    for service in migrated_services():
+        name = f"eupolnet_{databases.tag}_{service}"
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(f'CREATE DATABASE "{name}" TEMPLATE "{_template(service)}"')
+        databases.urls[service] = sa.make_url(postgres_url()).set(database=name).render_as_string(hide_password=False)
+        upgrade(service, databases.urls[service])
+    return databases
 
 
 def _with_sizes(statement: str, sizes: dict[str, int]) -> str:
@@ -318,23 +364,34 @@ def main() -> int:
     if backend() != "postgresql":
         print("The large-data benchmark runs on PostgreSQL only (TEST_DATABASE=postgresql).")
         return 1
+    if KEEP_LARGE == "drop":
+        for service in migrated_services():
+            _admin(f'DROP DATABASE IF EXISTS "{_template(service)}"')
+        return 0
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         redis_server = RedisServer(Path(tmp) / "redis").start()
         stack.callback(redis_server.stop)
         empty = TestDatabases("postgresql", Path(tmp), tag=f"benchempty{os.getpid()}").create()
         stack.callback(empty.drop)
-        large = TestDatabases("postgresql", Path(tmp), tag=f"benchlarge{os.getpid()}").create()
+        large = TestDatabases("postgresql", Path(tmp), tag=f"benchlarge{os.getpid()}")
         stack.callback(large.drop)
+        load(empty, history=False)
+        started = time.monotonic()
+        if KEEP_LARGE == "1" and kept_templates():
+            clone_templates(large)
+            how = "Cloned the large database kept by an earlier run (BENCH_KEEP_LARGE=1)"
+        else:
+            large.create()
+            load(large, history=False)
+            load(large, history=True)
+            how = "Loaded the large database"
+            if KEEP_LARGE == "1":
+                keep_as_templates(large)
+        print(f"{how} in {time.monotonic() - started:.0f} s: {EVENTS} events, {REGISTRATIONS} registrations, "
+              f"{ORGANISATIONS} member organisations with {DOMAINS} domains, {ORDERS} orders, {DELIVERIES} deliveries")
         sets = {"empty": empty, "large": large}
         environs = {name: test_environment(databases, redis_server.url) for name, databases in sets.items()}
-        servers = {}
-        for name, databases in sets.items():
-            load(databases, history=False)
-            servers[name] = stack.enter_context(start_ours(environs[name], 4, databases))
-        # loaded while the servers wait: their start is not slowed down by it
-        loading = load(large, history=True)
-        print(f"Loaded the large database in {loading:.0f} s: {EVENTS} events, {REGISTRATIONS} registrations, "
-              f"{ORGANISATIONS} member organisations with {DOMAINS} domains, {ORDERS} orders, {DELIVERIES} deliveries")
+        servers = {name: stack.enter_context(start_ours(environs[name], 4, databases)) for name, databases in sets.items()}
         token = _staff(large, environs["large"]["SECRET_KEY"])
         _staff(empty, environs["empty"]["SECRET_KEY"])
         rates = _rates(servers)

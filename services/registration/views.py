@@ -20,6 +20,7 @@ from shared.auth import current_staff, staff_required
 from shared.db import db, utcnow
 from shared.errors import ApiError, NotFound, problem
 from shared.i18n import request_language
+from shared.pagination import PAGE_HEADERS, PageQuery, page_headers, page_of, paged
 from shared.web import file_download, settings
 
 blp = Blueprint("registration", __name__, url_prefix="/api/v1", description="Events, registrations and members")
@@ -28,20 +29,22 @@ blp = Blueprint("registration", __name__, url_prefix="/api/v1", description="Eve
 # --- public ----------------------------------------------------------------------------
 
 @blp.route("/events")
-@blp.arguments(EventQuery, location="query")
-@blp.response(200, EventOut(many=True))
+@blp.arguments(paged(EventQuery), location="query")
+@blp.response(200, EventOut(many=True), headers=PAGE_HEADERS)
 def list_events(query: dict):
-    """Published events, upcoming first (`?past=true` for past ones)."""
+    """Published events, upcoming first (`?past=true` for past ones, the latest first), one
+    page at a time."""
     statement = sa.select(Event).where(Event.published.is_(True))
     if query.get("kind"):
         statement = statement.where(Event.kind == query["kind"])
     if query.get("lang"):
         statement = statement.where(Event.title[query["lang"]].is_not(None))
     if query["past"]:
-        statement = statement.where(Event.ends_at < utcnow()).order_by(Event.starts_at.desc())
+        statement = statement.where(Event.ends_at < utcnow()).order_by(Event.starts_at.desc(), Event.id.desc())
     else:
-        statement = statement.where(Event.ends_at >= utcnow()).order_by(Event.starts_at)
-    return db.session.scalars(statement).all()
+        statement = statement.where(Event.ends_at >= utcnow()).order_by(Event.starts_at, Event.id)
+    page = page_of(statement, query["page"], query["per_page"])
+    return page.items, page_headers(page)
 
 
 @blp.route("/events/<slug>")
@@ -199,10 +202,12 @@ def get_event_for_staff(slug: str):
 
 @blp.route("/staff/events")
 @staff_required("events")
-@blp.response(200, EventStaffOut(many=True))
-def list_events_for_staff():
-    """Every event, published or not, newest first."""
-    return [queries.with_counts(event) for event in db.session.scalars(sa.select(Event).order_by(Event.starts_at.desc()))]
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, EventStaffOut(many=True), headers=PAGE_HEADERS)
+def list_events_for_staff(query: dict):
+    """Every event, published or not, newest first, one page at a time."""
+    page = queries.events_page(query["page"], query["per_page"])
+    return page.items, page_headers(page)
 
 
 @blp.route("/events/<slug>/messages", methods=["POST"])
@@ -245,14 +250,17 @@ def _participants(slug: str, query: dict) -> tuple[Event, list[Registration]]:
 
 @blp.route("/events/<slug>/registrations")
 @staff_required("events")
-@blp.arguments(RegistrationListQuery, location="query")
-@blp.response(200, RegistrationStaffOut(many=True))
+@blp.arguments(paged(RegistrationListQuery), location="query")
+@blp.response(200, RegistrationStaffOut(many=True), headers=PAGE_HEADERS)
 def list_registrations(query: dict, slug: str):
-    event, registrations = _participants(slug, query)
+    """One page of the participants in waiting-list order (`?page=`, `?per_page=`; the
+    `Link` header leads to the next)."""
+    event = operations.get_event(slug, published_only=False)
+    page = queries.participants_page(event, query.get("status"), query.get("q"), query["page"], query["per_page"])
     positions = queries.waitlist_positions(event)
-    for registration in registrations:
+    for registration in page.items:
         registration.waitlist_position = positions.get(registration.id)
-    return registrations
+    return page.items, page_headers(page)
 
 
 @blp.route("/events/<slug>/registrations.csv")

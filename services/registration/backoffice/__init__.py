@@ -45,6 +45,7 @@ from shared.auth import Staff, StaffAccount, StaffSession
 from shared.db import db, utcnow
 from shared.embedding import client_address, rate_limit
 from shared.i18n import pick
+from shared.pagination import page_url
 
 log = logging.getLogger("eupolnet.backoffice")
 
@@ -83,7 +84,7 @@ def csrf_token() -> str:
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "staff": g.get("staff"), "_": _, "refusal": refusal, "event_time": event_time, "lang": language(),
-            "languages": LANGUAGES, "pick": pick}
+            "languages": LANGUAGES, "pick": pick, "page_url": page_url}
 
 
 @bp.before_request

@@ -2,7 +2,6 @@
 messages to all registrants and participant exports."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
@@ -16,16 +15,19 @@ from services.registration.schemas import DecisionsIn, EventIn, MessageIn
 from shared.db import db
 from shared.errors import ApiError, flatten
 from shared.i18n import pick
+from shared.pagination import requested_page
 
 #: empty extra-field rows offered below the event's own (more after saving)
 BLANK_EXTRA_ROWS = 2
+#: rows of the events list and of the participants page (the counts are the whole event's)
+EVENTS_PER_PAGE = 100
+PARTICIPANTS_PER_PAGE = 200
 
 
 @bp.get("/events")
 @role_required("events")
 def events() -> ResponseReturnValue:
-    rows = [queries.with_counts(event) for event in db.session.scalars(sa.select(Event).order_by(Event.starts_at.desc()))]
-    return render_template("backoffice/events.html", events=rows)
+    return render_template("backoffice/events.html", page=queries.events_page(requested_page(), EVENTS_PER_PAGE))
 
 
 # --- the event form ----------------------------------------------------------------------
@@ -103,18 +105,25 @@ def _filters() -> dict[str, str | None]:
     return {"status": status if status in STATUSES else None, "q": request.values.get("q", "").strip() or None}
 
 
+def _back_to_participants(slug: str, anchor: str = "") -> str:
+    """The participants page a form was posted from: its filters and page kept."""
+    filters = {key: value for key, value in _filters().items() if value}
+    page = requested_page()
+    return url_for("backoffice.participants", slug=slug, **filters, page=page if page > 1 else None) + anchor
+
+
 @bp.get("/events/<slug>")
 @role_required("events")
 def participants(slug: str) -> ResponseReturnValue:
+    """One page of the participants (PARTICIPANTS_PER_PAGE); the counts are the whole event's."""
     filters = _filters()
-    event = operations.get_event(slug, published_only=False)
-    rows = queries.participants(event, filters["status"], filters["q"])
-    positions = queries.waitlist_positions(event)
+    event = queries.with_counts(operations.get_event(slug, published_only=False))
+    page = queries.participants_page(event, filters["status"], filters["q"], requested_page(), PARTICIPANTS_PER_PAGE)
     return render_template(
-        "backoffice/participants.html", event=queries.with_counts(event), rows=rows, statuses=STATUSES,
-        status=filters["status"] or "", q=filters["q"] or "", positions=positions, free=operations.free_seats(event),
-        formats=exports.FORMATS, certificates_to_send=certificates.to_send(event),
-        awaiting=sum(1 for row in rows if row.status == PENDING_APPROVAL),
+        "backoffice/participants.html", event=event, page=page, rows=page.items, statuses=STATUSES,
+        status=filters["status"] or "", q=filters["q"] or "", positions=queries.waitlist_positions(event),
+        free=operations.free_seats(event), formats=exports.FORMATS, certificates_to_send=certificates.to_send(event),
+        awaiting=event.status_counts[PENDING_APPROVAL],
     )
 
 
@@ -163,16 +172,14 @@ def registration_action(slug: str, number: int, action: str) -> ResponseReturnVa
         flash(_("{name}: {message}", name=name, message=refusal(error.message)), "error")
     else:
         flash(_("{name} is now {status}.", name=name, status=_(registration.status)))
-    filters = {key: value for key, value in _filters().items() if value}
-    return redirect(url_for("backoffice.participants", slug=slug, **filters) + f"#r{number}")
+    return redirect(_back_to_participants(slug, f"#r{number}"))
 
 
 @bp.post("/events/<slug>/decisions")
 @role_required("events")
 def decide(slug: str) -> ResponseReturnValue:
     """Approve or reject registrations of a moderated event: one row's, or those ticked."""
-    filters = {key: value for key, value in _filters().items() if value}
-    back = url_for("backoffice.participants", slug=slug, **filters)
+    back = _back_to_participants(slug)
     form = DecisionForm(request.form)
     if not form.numbers.data:
         flash(_("Tick the registrations to approve or reject first."), "error")

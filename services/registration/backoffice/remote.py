@@ -21,6 +21,7 @@ from shared.contracts.notify import DELIVERY_STATUSES
 from shared.contracts.orders import ORDER_ACTIONS, ORDER_STATUSES
 from shared.db import close_before_call, db
 from shared.i18n import pick
+from shared.pagination import Page, requested_page
 from shared.web import settings
 
 AUDIT_SERVICES = ("registration", "orders", "notify")
@@ -96,19 +97,38 @@ def _work_queue(service: str, path: str, template: str, statuses: tuple[str, ...
 #: the orders page's first tab: every order, whatever its status
 ALL = "all"
 ORDER_TABS = (ALL, *ORDER_STATUSES)
+ORDERS_PER_PAGE = 100
+
+
+def _fetch_page(service: str, path: str, number: int, per_page: int, params: dict[str, Any]) -> Page | None:
+    """Page `number` of a list from another service's staff API (shared.pagination); None
+    (after flashing why) when it fails."""
+    try:
+        response = service_api(service, "GET", path, params={**params, "page": number, "per_page": per_page})
+    except Unavailable:
+        flash(_("The {service} service cannot be reached right now.", service=service), "error")
+        return None
+    if not response.ok:
+        flash(_api_message(response), "error")
+        return None
+    return Page(items=response.json(), number=number, per_page=per_page, total=int(response.headers["X-Total-Count"]))
 
 
 @bp.get("/orders")
 @role_required("publications")
 def orders() -> ResponseReturnValue:
-    """The orders of one tab (`?status=`, else all), and how many each tab holds."""
+    """A page of the orders of one tab (`?status=`, else all), and how many each tab holds
+    (the total of a one-row page of each status)."""
     status = _status(ORDER_TABS, ALL)
-    every = _fetch("orders", "/orders")
-    counts = Counter(order["status"] for order in every or [])
-    counts[ALL] = len(every or [])
-    rows = [order for order in every or [] if status in (ALL, order["status"])]
-    return render_template("backoffice/orders.html", rows=rows, status=status, tabs=ORDER_TABS, counts=counts), \
-        200 if every is not None else 503
+    page = _fetch_page("orders", "/orders", requested_page(), ORDERS_PER_PAGE, {} if status == ALL else {"status": status})
+    counts: Counter[str] = Counter()
+    if page is not None:
+        for each in ORDER_STATUSES:
+            counted = page if each == status else _fetch_page("orders", "/orders", 1, 1, {"status": each})
+            counts[each] = counted.total if counted is not None else 0
+        counts[ALL] = sum(counts.values())
+    return render_template("backoffice/orders.html", page=page, rows=page.items if page else [], status=status, tabs=ORDER_TABS,
+                           counts=counts), 200 if page is not None else 503
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
@@ -148,7 +168,8 @@ def order_action(order_id: int, action: str) -> ResponseReturnValue:
     result = _remote_action("orders", f"/orders/{order_id}/{action}", _("Order {number}", number=order_id))
     if result is not None:
         flash(_("Order {number} is now {status}.", number=result["number"], status=_(result["status"])))
-    return redirect(url_for("backoffice.orders", status=_status(ORDER_TABS, ALL)))
+    page = requested_page()
+    return redirect(url_for("backoffice.orders", status=_status(ORDER_TABS, ALL), page=page if page > 1 else None))
 
 
 @bp.get("/orders/<int:order_id>/invoice.pdf")

@@ -15,6 +15,7 @@ from services.orders.schemas import (
 from shared.auth import current_staff, staff_required
 from shared.db import db
 from shared.errors import Forbidden, NotFound, problem
+from shared.pagination import PAGE_HEADERS, page_headers, page_of, paged
 from shared.web import file_download
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Publications, orders, invoices and credit notes")
@@ -61,15 +62,17 @@ class PublicationItem(MethodView):
 @blp.route("/orders")
 class Orders(MethodView):
     @staff_required(ROLE)
-    @blp.arguments(OrderQuery, location="query")
-    @blp.response(200, OrderOut(many=True))
+    @blp.arguments(paged(OrderQuery), location="query")
+    @blp.response(200, OrderOut(many=True), headers=PAGE_HEADERS)
     def get(self, query: dict):
-        """Orders, newest first (`?status=`, `?membership=unverified`)."""
+        """Orders, newest first (`?status=`, `?membership=unverified`), one page at a time
+        (`?page=`, `?per_page=`; the `Link` header leads to the next)."""
         statement = sa.select(Order).order_by(Order.id.desc())
         for name in ("status", "membership"):
             if query.get(name):
                 statement = statement.where(getattr(Order, name) == query[name])
-        return db.session.scalars(statement).all()
+        page = page_of(statement, query["page"], query["per_page"])
+        return page.items, page_headers(page)
 
     @blp.arguments(OrderIn)
     @blp.response(201, OrderCreated)

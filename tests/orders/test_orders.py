@@ -294,3 +294,16 @@ def test_production_refuses_the_placeholder_invoice_details(environ):
     production["INVOICE_BANK_IBAN"] = "FR76 1027 8060 3100 0205 2830 146"
     settings = create_app(load_settings(production)).extensions["eupolnet_settings"]
     assert (settings.invoice_seller_siret, settings.invoice_bank_iban) == ("12345678900011", "FR7610278060310002052830146")
+
+
+def test_the_orders_come_a_page_at_a_time_newest_first(orders, staff, make_publication):
+    make_publication()
+    for number in range(5):
+        assert orders.post("/api/v1/orders", json=order_payload(1, email=f"reader{number}@example.org")).status_code == 201
+    first = orders.get("/api/v1/orders?status=received&per_page=2", headers=staff)
+    assert first.headers["X-Total-Count"] == "5"
+    assert [o["email"] for o in first.json] == ["reader4@example.org", "reader3@example.org"]
+    assert '/api/v1/orders?status=received&per_page=2&page=2>; rel="next"' in first.headers["Link"]
+    last = orders.get("/api/v1/orders?status=received&per_page=2&page=3", headers=staff)
+    assert [o["email"] for o in last.json] == ["reader0@example.org"] and 'rel="next"' not in last.headers["Link"]
+    assert orders.get("/api/v1/orders?per_page=501", headers=staff).json["errors"].keys() == {"per_page"}

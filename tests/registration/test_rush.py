@@ -53,7 +53,7 @@ def test_rush_never_exceeds_capacity_and_queues_in_arrival_order(server, staff_t
     statuses = Counter(r.json()["status"] for r in responses)
     assert statuses == {"confirmed": capacity, "waitlisted": people - capacity}
     by_id = {r.json()["id"]: r for r in responses}
-    listing = requests.get(f"{server.url}/api/v1/events/rush/registrations?status=waitlisted", headers=headers).json()
+    listing = requests.get(f"{server.url}/api/v1/events/rush/registrations?status=waitlisted&per_page=500", headers=headers).json()
     assert [r["waitlist_position"] for r in listing] == list(range(1, people - capacity + 1))
     assert_arrival_order([by_id[r["id"]] for r in listing])
     # Nobody got a seat after someone else had already been told to wait.
@@ -66,7 +66,7 @@ def test_rush_never_exceeds_capacity_and_queues_in_arrival_order(server, staff_t
     cancel_url = confirmed["manage_url"].replace("http://localhost:8001/manage/", f"{server.url}/api/v1/registrations/") + "/cancel"
     assert requests.post(cancel_url).json()["status"] == "cancelled"
     assert requests.post(cancel_url).json()["status"] == "cancelled"
-    after = requests.get(f"{server.url}/api/v1/events/rush/registrations", headers=headers).json()
+    after = requests.get(f"{server.url}/api/v1/events/rush/registrations?per_page=500", headers=headers).json()
     assert Counter(r["status"] for r in after) == {"confirmed": capacity, "waitlisted": people - capacity - 1, "cancelled": 1}
     assert next(r for r in after if r["id"] == first_in_line["id"])["status"] == "confirmed"
     engine = sa.create_engine(databases.urls["registration"])

@@ -96,12 +96,13 @@ def register_page(slug: str) -> ResponseReturnValue:
     what was typed; "Register the group" submits it to the same schema and rules as the API."""
     language = request_language()
     event = operations.get_event(slug)
+    description = form_description(event, language, settings().consent_version, request.path)
     count = _participant_count(request.form if request.method == "POST" else request.args)
     if request.method == "GET" or "add" in request.form:
-        return _form_page(event, language, min(count + ("add" in request.form), GROUP_MAX))
+        return _form_page(event, language, description, min(count + ("add" in request.form), GROUP_MAX))
     if not same_origin():
-        return _form_page(event, language, count, message=texts(language)["failed"], status=403)
-    fields = _participant_fields(event, language)
+        return _form_page(event, language, description, count, message=texts(language)["failed"], status=403)
+    fields = _participant_fields(description)
     participants = [form_submission(request.form, fields, f"participants.{index}.") for index in range(count)]
     submission = {
         "contact": {name: value for name, value in form_submission(request.form, fields, "contact.").items() if name in CONTACT_FIELDS},
@@ -117,12 +118,12 @@ def register_page(slug: str) -> ResponseReturnValue:
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
-        return _form_page(event, language, count, errors=flatten(error.messages), status=422)
+        return _form_page(event, language, description, count, errors=flatten(error.messages), status=422)
     except ApiError as error:
         db.session.rollback()
-        return _form_page(event, language, count, errors=error.errors, message=described(error.message).translated(language),
-                          status=error.status)
-    return _form_page(event, language, count, outcome=outcome)
+        return _form_page(event, language, description, count, errors=error.errors,
+                          message=described(error.message).translated(language), status=error.status)
+    return _form_page(event, language, description, count, outcome=outcome)
 
 
 def _participant_count(values: MultiDict) -> int:
@@ -130,16 +131,15 @@ def _participant_count(values: MultiDict) -> int:
     return max(1, min(int(count), GROUP_MAX)) if count.isdigit() else FIRST_PARTICIPANTS
 
 
-def _participant_fields(event: Event, language: str) -> list[dict[str, Any]]:
+def _participant_fields(description: dict[str, Any]) -> list[dict[str, Any]]:
     """A participant's fields: the event's form, without the consent (given once, by the contact)."""
-    fields = form_description(event, language, settings().consent_version, request.path)["fields"]
-    return [field for field in fields if field["name"] != "consent"]
+    return [field for field in description["fields"] if field["name"] != "consent"]
 
 
-def _form_page(event: Event, language: str, count: int, *, errors: dict[str, list[str]] | None = None,
-               outcome: dict[str, Any] | None = None, message: str | None = None, status: int = 200) -> ResponseReturnValue:
-    description = form_description(event, language, settings().consent_version, request.path)
-    fields = [field for field in description["fields"] if field["name"] != "consent"]
+def _form_page(event: Event, language: str, description: dict[str, Any], count: int, *,
+               errors: dict[str, list[str]] | None = None, outcome: dict[str, Any] | None = None,
+               message: str | None = None, status: int = 200) -> ResponseReturnValue:
+    fields = _participant_fields(description)
     errors = translated(errors or {}, language)
     with force_locale(language):
         page = render_template(

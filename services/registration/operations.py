@@ -791,14 +791,19 @@ def _group_serializer(secret_key: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=GROUP_SALT)
 
 
+def invalid_link() -> NotFound:
+    """The refusal of a signed link that is altered, or whose registration or group is gone."""
+    return NotFound(problem("invalid_link", "This link is not valid."), {"token": [problem("invalid_link", "Invalid or altered link.")]})
+
+
 def group_for_token(token: str) -> RegistrationGroup:
     try:
         public_id = _group_serializer(settings().secret_key).loads(token)
     except BadSignature:
-        raise NotFound(problem("invalid_link", "This link is not valid."), {"token": [problem("invalid_link", "Invalid or altered link.")]}) from None
+        raise invalid_link() from None
     group = db.session.scalar(sa.select(RegistrationGroup).where(RegistrationGroup.public_id == public_id))
     if group is None or group.anonymised_at is not None:
-        raise NotFound(problem("invalid_link", "This link is not valid."), {"token": [problem("invalid_link", "Invalid or altered link.")]})
+        raise invalid_link()
     return group
 
 
@@ -821,7 +826,7 @@ def registration_for_token(token: str) -> Registration:
     try:
         public_id = _serializer().loads(token)
     except BadSignature:
-        raise NotFound(problem("invalid_link", "This link is not valid."), {"token": [problem("invalid_link", "Invalid or altered link.")]}) from None
+        raise invalid_link() from None
     return registration_by_public_id(public_id, "token")
 
 

@@ -85,24 +85,27 @@ def registrations_of(slug: str, numbers: list[int]) -> list[Registration]:
     return [found[number] for number in numbers]
 
 
+def decide_one(registration: Registration, decision: str, reason: str | None = None) -> Registration:
+    """Approve or reject (DECISIONS) one registration, with its audit entry; Conflict says
+    why it cannot be decided. The audit entry says whether a reason was given, not the
+    reason, which is about the person (it is in their email)."""
+    before = registration.status
+    DECISIONS[decision](registration, reason)
+    audit.record(f"registration.{decision}", f"{registration.event.slug}/{registration.id}",
+                 {"status": before}, {"status": registration.status, "reason_given": bool(reason)})
+    return registration
+
+
 def decide(registrations: list[Registration], decision: str, reason: str | None = None) -> list[Registration]:
-    """Approve or reject (DECISIONS) every registration, each with its audit entry. All or
-    none: when one cannot be decided, Conflict names each such one (`numbers.INDEX`) and the
-    caller's rollback leaves every registration as it was (a single registration answers
-    with its own refusal). The audit entry says whether a
-    reason was given, not the reason, which is about the person (it is in their email)."""
+    """decide_one for every registration, all or none: when one cannot be decided, Conflict
+    names each such one (`numbers.INDEX`) and the caller's rollback leaves every registration
+    as it was."""
     refused: dict[str, list] = {}
     for index, registration in enumerate(registrations):
-        before = registration.status
         try:
-            DECISIONS[decision](registration, reason)
+            decide_one(registration, decision, reason)
         except Conflict as error:
-            if len(registrations) == 1:
-                raise
             refused[f"numbers.{index}"] = [error.message]
-            continue
-        audit.record(f"registration.{decision}", f"{registration.event.slug}/{registration.id}",
-                     {"status": before}, {"status": registration.status, "reason_given": bool(reason)})
     if refused:
         raise Conflict(plural_problem("decision_refused", "%(num)d registration cannot be decided: nothing was changed.",
                                       "%(num)d registrations cannot be decided: nothing was changed.", len(refused)), refused)

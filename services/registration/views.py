@@ -335,7 +335,7 @@ def staff_cancel(slug: str, number: int):
 def staff_approve(data: dict, slug: str, number: int):
     """Moderated event: accept a registration awaiting approval. It takes a free seat, else
     joins the waiting list; the person is emailed, with `reason` when given."""
-    return _decide(slug, [number], "approve", data.get("reason"))[0]
+    return _decide_one(slug, number, "approve", data.get("reason"))
 
 
 @blp.route("/events/<slug>/registrations/<int:number>/reject", methods=["POST"])
@@ -345,7 +345,7 @@ def staff_approve(data: dict, slug: str, number: int):
 def staff_reject(data: dict, slug: str, number: int):
     """Moderated event: refuse a registration awaiting approval; the person is emailed,
     with `reason` when given."""
-    return _decide(slug, [number], "reject", data.get("reason"))[0]
+    return _decide_one(slug, number, "reject", data.get("reason"))
 
 
 @blp.route("/events/<slug>/decisions", methods=["POST"])
@@ -356,6 +356,12 @@ def staff_reject(data: dict, slug: str, number: int):
 def staff_decide(data: dict, slug: str):
     """Moderated event: approve or reject several registrations at once, all or none."""
     return _decide(slug, data["numbers"], data["decision"], data.get("reason"))
+
+
+def _decide_one(slug: str, number: int, decision: str, reason: str | None) -> Registration:
+    registration = staff.decide_one(staff.registration_of(slug, number), decision, reason)
+    db.session.commit()
+    return _with_position(registration)
 
 
 def _decide(slug: str, numbers: list[int], decision: str, reason: str | None) -> list[Registration]:

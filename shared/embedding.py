@@ -46,8 +46,10 @@ EMBED_ROUTES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "/api/v1/events/<slug>": ("GET",),
         "/api/v1/events/<slug>/form": ("GET",),
         "/api/v1/events/<slug>/registrations": ("POST",),
-        # the no-JavaScript page's own submissions (same-origin, rate-limited only)
+        "/api/v1/events/<slug>/groups": ("POST",),
+        # the no-JavaScript pages' own submissions (same-origin, rate-limited only)
         "/events/<slug>/register": ("POST",),
+        "/events/<slug>/register-group": ("POST",),
     },
     "orders": {
         "/api/v1/publications/<slug>": ("GET",),
@@ -57,7 +59,7 @@ EMBED_ROUTES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
 }
 #: Routes that are rate-limited but never answered cross-origin.
-SAME_ORIGIN_ONLY = frozenset({"/events/<slug>/register", "/publications/<slug>/order"})
+SAME_ORIGIN_ONLY = frozenset({"/events/<slug>/register", "/events/<slug>/register-group", "/publications/<slug>/order"})
 
 #: Per client address and route; a whole office behind one address must still get through.
 SUBMISSION_LIMITS = "20 per minute;200 per hour"

@@ -66,6 +66,12 @@ TEXTS: dict[str, str] = {
     "out_of_stock_title": N_("Out of stock"), "out_of_stock": N_("This publication is out of stock."),
     "close": N_("Close"), "no_events": N_("No upcoming events at the moment."),
     "group_link": N_("Registering several participants? Use the group form"),
+    "group_title": N_("Register several participants"), "contact_legend": N_("You, who register the group"),
+    "participant_legend": N_("Participant %(number)s"), "add_participant": N_("Add a participant"),
+    "leave_empty": N_("Leave a participant's fields empty to leave them out."), "submit_group": N_("Register the group"),
+    "group_registered_title": N_("Your group is registered"),
+    "group_registered": N_("Each participant receives their own confirmation by email. We have sent the link to the group's page "
+                           "to %(email)s: there you can cancel a participant at any time."),
     "events_unavailable": N_("The list of events cannot be shown at the moment. Please try again later."),
 }
 

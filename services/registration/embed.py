@@ -30,11 +30,11 @@ from werkzeug.datastructures import MultiDict
 from services.registration import operations
 from services.registration.forms import LABELS, form_description, label
 from services.registration.models import Event, Registration
-from services.registration.schemas import RegistrationIn
+from services.registration.schemas import GROUP_MAX, GroupContactIn, RegistrationIn
 from shared.db import db, utcnow
 from shared.errors import ApiError, flatten, translated
 from shared.forms import AUTOCOMPLETE, HONEYPOT, TEXTS, country_choices, error_summary, form_submission, same_origin, texts
-from shared.i18n import LANGUAGE_NAMES, LANGUAGES, format_datetime, format_span, pick, request_language, timezone_name, translate
+from shared.i18n import LANGUAGE_NAMES, LANGUAGES, N_, format_datetime, format_span, pick, request_language, timezone_name, translate
 from shared.web import embeddable, settings
 
 bp = Blueprint("embed", __name__, template_folder="templates")
@@ -42,6 +42,14 @@ bp = Blueprint("embed", __name__, template_folder="templates")
 SCRIPT = Path(__file__).with_name("static") / "embed.js"
 #: the line of embed.js that the service replaces with its configuration when serving it
 CONFIG_LINE = "const CONFIG = {};"
+#: A registration's status as the person reads it (self-service and group pages, embed.js).
+STATUS_TEXTS = {
+    "pending": N_("confirmation of your email address pending"), "confirmed": N_("confirmed"),
+    "waitlisted": N_("on the waiting list"), "attended": N_("attended"), "cancelled": N_("cancelled"),
+    "pending_approval": N_("awaiting approval by the organisers"), "rejected": N_("not accepted by the organisers"),
+}
+
+
 # --- embed.js ----------------------------------------------------------------------------
 
 @bp.get("/embed.js")
@@ -68,6 +76,9 @@ def _script(orders_url: str) -> str:
         "labels": {name: {language: label(name, language) for language in LANGUAGES} for name in LABELS},
         "countries": {language: country_choices(language) for language in LANGUAGES},
         "languages": LANGUAGE_NAMES,
+        "statusTexts": {language: {status: translate(language, text) for status, text in STATUS_TEXTS.items()} for language in LANGUAGES},
+        "groupContactFields": list(GroupContactIn._declared_fields),
+        "groupMax": GROUP_MAX,
     }
     return source.replace(CONFIG_LINE, f"const CONFIG = {json.dumps(config, ensure_ascii=False)};", 1)
 

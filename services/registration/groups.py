@@ -6,6 +6,7 @@ where each participant stands, for the API and the pages.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -15,19 +16,19 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from services.registration import operations, queries
-from services.registration.embed import AUTOCOMPLETE, HONEYPOT, closed_text, form_submission, same_origin, texts, when_text
+from services.registration.embed import STATUS_TEXTS, closed_text, when_text
 from services.registration.forms import form_description
-from services.registration.manage import STATUS_TEXTS
 from services.registration.models import ATTENDED, ENDED, WAITLISTED, Event, Registration, RegistrationGroup
-from services.registration.schemas import GROUP_MAX, GroupIn
+from services.registration.schemas import GROUP_MAX, GroupContactIn, GroupIn
 from shared.db import db
 from shared.errors import ApiError, described, flatten, translated
+from shared.forms import AUTOCOMPLETE, HONEYPOT, error_summary, form_submission, same_origin, texts
 from shared.i18n import N_, language_or_default, pick, request_language, translate
 from shared.web import embeddable, settings
 
 bp = Blueprint("groups", __name__, template_folder="templates")
 #: the contact's fields on the group form (the rest of a participant's are theirs alone)
-CONTACT_FIELDS = ("first_name", "last_name", "email", "organisation", "language")
+CONTACT_FIELDS = tuple(GroupContactIn._declared_fields)
 #: participants the group form opens with
 FIRST_PARTICIPANTS = 2
 
@@ -104,11 +105,12 @@ def register_page(slug: str) -> ResponseReturnValue:
         return _form_page(event, language, description, count, message=texts(language)["failed"], status=403)
     fields = _participant_fields(description)
     participants = [form_submission(request.form, fields, f"participants.{index}.") for index in range(count)]
+    # blocks left empty are not participants (a language is always chosen)
+    blocks = [index for index, participant in enumerate(participants)
+              if participant["answers"] or any(name not in ("answers", "language") for name in participant)]
     submission = {
         "contact": {name: value for name, value in form_submission(request.form, fields, "contact.").items() if name in CONTACT_FIELDS},
-        # blocks left empty are not participants (a language is always chosen)
-        "participants": [participant for participant in participants
-                         if participant["answers"] or any(name not in ("answers", "language") for name in participant)],
+        "participants": [participants[index] for index in blocks],
         "consent": "consent" in request.form, HONEYPOT: request.form.get(HONEYPOT, ""),
     }
     try:
@@ -118,12 +120,24 @@ def register_page(slug: str) -> ResponseReturnValue:
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
-        return _form_page(event, language, description, count, errors=flatten(error.messages), status=422)
+        return _form_page(event, language, description, count, errors=_in_blocks(flatten(error.messages), blocks), status=422)
     except ApiError as error:
         db.session.rollback()
-        return _form_page(event, language, description, count, errors=error.errors,
+        return _form_page(event, language, description, count, errors=_in_blocks(error.errors, blocks),
                           message=described(error.message).translated(language), status=error.status)
     return _form_page(event, language, description, count, outcome=outcome)
+
+
+def _in_blocks(errors: dict[str, list], blocks: list[int]) -> dict[str, list]:
+    """Refusals of the participants sent (`participants.1.email`, the second one sent) named
+    after the block of the form each came from (`participants.2.email` when a block before it
+    was left empty)."""
+    def named(name: str) -> str:
+        match = re.fullmatch(r"participants\.(\d+)(\..*)?", name)
+        if match is None or int(match[1]) >= len(blocks):
+            return name
+        return f"participants.{blocks[int(match[1])]}{match[2] or ''}"
+    return {named(name): messages for name, messages in errors.items()}
 
 
 def _participant_count(values: MultiDict) -> int:
@@ -140,15 +154,22 @@ def _form_page(event: Event, language: str, description: dict[str, Any], count: 
                errors: dict[str, list[str]] | None = None, outcome: dict[str, Any] | None = None,
                message: str | None = None, status: int = 200) -> ResponseReturnValue:
     fields = _participant_fields(description)
+    contact_fields = [field for field in fields if field["name"] in CONTACT_FIELDS]
+    consent = description["fields"][-1]
+    t = texts(language)
+    # each field named with its block in the error summary: "Participant 2: Email"
+    named = [{"name": f"contact.{field['name']}", "label": f"{t['contact_legend']}: {field['label']}"} for field in contact_fields]
+    for index in range(count):
+        legend = t["participant_legend"] % {"number": index + 1}
+        named += [{"name": f"participants.{index}.{field['name']}", "label": f"{legend}: {field['label']}"} for field in fields]
     errors = translated(errors or {}, language)
     with force_locale(language):
         page = render_template(
-            "registration/register_group.html", lang=language, t=texts(language), title=pick(event.title, language), event=event,
+            "registration/register_group.html", lang=language, t=t, title=pick(event.title, language), event=event,
             when=when_text(event, language), closed=closed_text(event, language), full=operations.free_seats(event) == 0,
-            contact_fields=[field for field in fields if field["name"] in CONTACT_FIELDS], fields=fields,
-            consent=description["fields"][-1], count=count, autocomplete=AUTOCOMPLETE, honeypot=HONEYPOT,
-            values=request.form if request.method == "POST" else MultiDict({"contact.language": language}),
-            errors=errors, message=message, outcome=outcome,
+            contact_fields=contact_fields, fields=fields, consent=consent, count=count, autocomplete=AUTOCOMPLETE,
+            honeypot=HONEYPOT, values=request.form if request.method == "POST" else MultiDict({"contact.language": language}),
+            errors=errors, summary=error_summary(errors, [*named, consent]), message=message, outcome=outcome,
             status_texts={status: translate(language, text) for status, text in STATUS_TEXTS.items()},
         )
     db.session.rollback()

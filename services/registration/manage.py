@@ -11,22 +11,16 @@ from marshmallow import ValidationError
 
 from services.registration import operations, queries, tickets
 from services.registration.certificates import certificate_response
-from services.registration.embed import when_text
+from services.registration.embed import STATUS_TEXTS, when_text
 from services.registration.forms import label
 from services.registration.models import SEATED
 from services.registration.schemas import RegistrationPatch
 from shared.db import db
 from shared.errors import ApiError, flatten, translated
-from shared.i18n import LANGUAGE_NAMES, N_, translate, language_or_default, pick
+from shared.i18n import LANGUAGE_NAMES, translate, language_or_default, pick
 
 bp = Blueprint("manage", __name__, url_prefix="/manage", template_folder="templates")
 
-#: what the page says of each status
-STATUS_TEXTS = {
-    "pending": N_("confirmation of your email address pending"), "confirmed": N_("confirmed"),
-    "waitlisted": N_("on the waiting list"), "attended": N_("attended"), "cancelled": N_("cancelled"),
-    "pending_approval": N_("awaiting approval by the organisers"), "rejected": N_("not accepted by the organisers"),
-}
 #: the standard fields a registrant may correct here (text inputs)
 CORRECTABLE_FIELDS = ("first_name", "last_name", "organisation", "position", "city")
 

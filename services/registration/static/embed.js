@@ -22,6 +22,8 @@
  * Optional attributes:
  *   data-orders-url          where the orders service is, for publications;
  *   data-mode="button"       a button that opens the form in a dialog, instead of the form;
+ *   data-mode="group"        an event's group form: a contact registers several participants
+ *                            in one submission (the single form's link switches to it too);
  *   data-button-text         that button's text (default: "Register" / "Order");
  *   data-prefill-FIELD       a value the form starts with (data-prefill-first-name,
  *                            data-prefill-organisation, ...); boxes are never ticked for the
@@ -80,6 +82,9 @@
     .outcome p:last-child, .summary p:last-child { margin-bottom: 0; }
     .hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
     [hidden] { display: none; }
+    button.secondary { background: transparent; color: var(--eupolnet-accent, #00507a); }
+    fieldset { border: 1px solid var(--eupolnet-border, #c4c4c4); border-radius: 4px; margin: 0 0 1.25em; padding: .75em 1em 0; }
+    legend { font-weight: 700; padding: 0 .3em; }
     dialog { padding: 0; border: 0; background: transparent; width: min(44em, 96vw); max-height: 94vh; }
     dialog::backdrop { background: rgb(0 0 0 / .55); }
     .eupolnet.launcher { padding: 0; border: 0; background: transparent; max-width: none; }
@@ -195,8 +200,13 @@
    * takes nothing now, or null), closedTitle (the heading of that), fields, submitLabel, submit(values) -> Promise<Response>,
    * outcome(body, values, created) -> {title, lines, waiting} for a success,
    * refusal(status, body) -> {title, lines, keepForm} | null for a refusal worth its own words,
-   * fieldOf(errorName) -> the field an error of the service is about, links: [{href, text}]
-   * shown below the form }.
+   * fieldOf(errorName) -> the field an error of the service is about, links: [{href, text,
+   * target}] shown below the form (`target` opens that form here instead), and optionally
+   * intro (a line above the fields) and more: {label, form() -> the next form, focus (the
+   * name prefix of the fields to focus in it)} for a button that grows the form }.
+   * A field may carry `section` (the legend of the fieldset it is in), `summaryLabel` (its
+   * name in the error summary), `base` (the form's field it repeats in a block) and
+   * `prefillAs` (the prefill value it takes).
    */
 
   async function registrationForm(slug, language, t) {
@@ -210,8 +220,9 @@
       closedTitle: t.closed_title,
       fields: description.fields,
       submitLabel: t.submit_register,
-      // several people at once: the group form, a page of the service that needs no script
-      links: [{ href: `${BASE}/events/${encodeURIComponent(slug)}/register-group?lang=${language}`, text: t.group_link }],
+      // several people at once: the group form here (its page without script for a new tab)
+      links: [{ href: `${BASE}/events/${encodeURIComponent(slug)}/register-group?lang=${language}`, text: t.group_link,
+        target: { event: slug, group: true } }],
       submit(values) {
         const data = { answers: {} };
         for (const [name, value] of Object.entries(values)) {
@@ -241,6 +252,70 @@
   /** Where the orders service is, for the publication form of `host`. */
   function ordersUrlOf(host) {
     return (host.dataset.ordersUrl || CONFIG.ordersUrl || "").replace(/\/$/, "");
+  }
+
+  /** The group form: the contact, then one block of the event's fields per participant, and
+   * the consent once. "Add a participant" renders the form again with one more block. The
+   * service applies the rules to each participant (POST /events/{slug}/groups). */
+  async function groupForm(slug, language, t, count = 2) {
+    const description = await getJSON(`${BASE}/api/v1/events/${encodeURIComponent(slug)}/form?lang=${language}`);
+    const event = description.event;
+    const consent = description.fields.find((field) => field.name === "consent");
+    const own = description.fields.filter((field) => field.name !== "consent");
+    const block = (prefix, legend, fields) => fields.map((field) => ({
+      ...field, name: `${prefix}${field.name}`, base: field.name, section: legend, summaryLabel: `${legend}: ${shorten(field.label)}`,
+      prefillAs: prefix === "contact." ? field.name : `${prefix}${field.name}`,
+    }));
+    const participants = Array.from({ length: count }, (_, index) =>
+      block(`participants.${index}.`, fill(t.participant_legend, { number: index + 1 }), own));
+    /** The block a field is in, when it is a participant's: `participants.2.` */
+    const blockOf = (name) => (name.match(/^participants\.\d+\./) || [null])[0];
+    /** A participant's block left empty is nobody (a language is always chosen). */
+    const empty = (prefix, values) => !Object.entries(values)
+      .some(([name, value]) => name.startsWith(prefix) && name !== `${prefix}language` && value !== false);
+    let sent = []; // the blocks of the participants sent, in order: the service's index -> block
+    return {
+      title: pick(event.title, language),
+      details: [`${t.when} ${description.when}`, `${t.where} ${event.online ? t.online : event.venue || ""}`],
+      notes: [event.members_only && t.members_only, description.full && t.full].filter(Boolean),
+      intro: t.leave_empty,
+      closed: description.closed_reason,
+      fields: [...block("contact.", t.contact_legend, own.filter((field) => CONFIG.groupContactFields.includes(field.name))),
+        ...participants.flat(), consent],
+      submitLabel: t.submit_group,
+      more: count < CONFIG.groupMax
+        ? { label: t.add_participant, form: () => groupForm(slug, language, t, count + 1), focus: `participants.${count}.` } : null,
+      skipped: (name, values) => blockOf(name) !== null && empty(blockOf(name), values),
+      submit(values) {
+        const data = { contact: {}, participants: [], consent: values.consent === true, [CONFIG.honeypot]: values[CONFIG.honeypot] };
+        const people = new Map();
+        for (const [name, value] of Object.entries(values)) {
+          const prefix = blockOf(name);
+          if (name.startsWith("contact.")) data.contact[name.slice("contact.".length)] = value;
+          if (prefix === null || empty(prefix, values)) continue;
+          if (!people.has(prefix)) people.set(prefix, { answers: {} });
+          const field = name.slice(prefix.length);
+          if (field.startsWith("answers.")) people.get(prefix).answers[field.slice("answers.".length)] = value;
+          else people.get(prefix)[field] = value;
+        }
+        sent = [...people.keys()];
+        data.participants = [...people.values()];
+        return postJSON(`${BASE}/api/v1/events/${encodeURIComponent(slug)}/groups?lang=${language}`, data);
+      },
+      outcome(body, values) {
+        const status = CONFIG.statusTexts[language] || CONFIG.statusTexts.en;
+        const lines = body.participants.map((person) => [`${person.first_name} ${person.last_name}: ${status[person.status]}`,
+          person.already_registered ? ` (${t.already})` : "", person.reason ? ` – ${person.reason.message}` : ""].join(""));
+        lines.push(fill(t.group_registered, { email: values["contact.email"] }));
+        const waiting = body.participants.some((person) => person.status !== "confirmed");
+        return { title: t.group_registered_title, lines, waiting };
+      },
+      refusal(status, body) {
+        if (["registration_closed", "registration_not_open"].includes(body.code)) return { title: t.closed_title, lines: [body.message] };
+        return null;
+      },
+      fieldOf: (name) => name.replace(/^participants\.(\d+)\./, (whole, index) => sent[Number(index)] || whole),
+    };
   }
 
   async function orderForm(slug, language, t, host) {
@@ -297,12 +372,13 @@
   }
 
   function control(field, id, language) {
-    const common = { id, name: field.name, required: field.required, autocomplete: CONFIG.autocomplete[field.name] || null };
+    const kind = field.base || field.name; // the form's own field a participant's block repeats
+    const common = { id, name: field.name, required: field.required, autocomplete: CONFIG.autocomplete[kind] || null };
     if (field.type === "textarea") return h("textarea", { ...common, rows: 3, maxlength: field.max_length });
     if (field.type === "checkbox") return h("input", { ...common, type: "checkbox" });
     if (field.type === "select" || field.type === "country") {
-      const preset = field.name === "language" ? language : "";
-      const choices = field.name === "language" ? field.choices : [{ value: "", label: textsFor(language).choose }, ...field.choices];
+      const preset = kind === "language" ? language : "";
+      const choices = kind === "language" ? field.choices : [{ value: "", label: textsFor(language).choose }, ...field.choices];
       return h("select", common, choices.map((choice) => h("option", { value: choice.value, selected: choice.value === preset }, choice.label)));
     }
     const types = { email: "email", date: "date", number: "number", tel: "tel" };
@@ -329,7 +405,7 @@
   }
 
   /** Render `form` into `box` and handle its submission; `host` gets the callbacks' events. */
-  function renderForm(box, form, language, host, settings) {
+  function renderForm(box, form, language, host, settings, kept = null) {
     const t = textsFor(language);
     put(box,
       h("h2", {}, form.title),
@@ -347,15 +423,29 @@
     const element = h("form", { novalidate: true, onsubmit: submit },
       summary,
       form.notes.map((note) => h("p", { class: "note" }, note)),
-      h("p", {}, t.required_note),
-      rows.map((row) => row.element),
+      h("p", {}, t.required_note, form.intro ? ` ${form.intro}` : null),
+      sections(rows.filter((row) => row.name !== "consent" || !form.more)),
+      form.more ? h("p", {}, h("button", { type: "button", class: "secondary", onclick: grow }, form.more.label)) : null,
+      form.more ? rows.filter((row) => row.name === "consent").map((row) => row.element) : null,
       h("div", { class: "hp", "aria-hidden": "true" }, h("label", { for: "f-hp" }, t.website), honeypot),
       button,
     );
-    box.append(element, ...(form.links || []).map((link) =>
-      h("p", { class: "more" }, h("a", { href: link.href, target: "_blank", rel: "noopener" }, link.text))));
-    prefill(rows, settings.prefill);
+    box.append(element, ...(form.links || []).map((link) => h("p", { class: "more" }, h("a", {
+      href: link.href, target: "_blank", rel: "noopener",
+      onclick: link.target ? (e) => { e.preventDefault(); loadForm(box, link.target, language, host, settings); } : null,
+    }, link.text))));
+    if (kept) restore(rows, kept);
+    else prefill(rows, settings.prefill);
     let busy = false;
+
+    /** "Add a participant": the next form, with everything typed so far, focused on the new block. */
+    async function grow() {
+      const next = await form.more.form();
+      renderForm(box, next, language, host, settings, values());
+      const first = [...box.querySelectorAll("input, select, textarea")]
+        .find((input) => input.name.startsWith(form.more.focus));
+      if (first) first.focus();
+    }
 
     function values() {
       const result = { [CONFIG.honeypot]: honeypot.value };
@@ -369,7 +459,8 @@
     /** Required fields left empty. The service checks the extra answers only once the
      * standard fields are right: naming them now spares the person a second round. */
     function missing(submitted) {
-      const empty = rows.filter((row) => row.field.required && [undefined, false].includes(submitted[row.name]));
+      const empty = rows.filter((row) => row.field.required && [undefined, false].includes(submitted[row.name])
+        && !(form.skipped && form.skipped(row.name, submitted)));
       return Object.fromEntries(empty.map((row) => [row.name, [t.required_error]]));
     }
 
@@ -403,7 +494,7 @@
       faulty.sort((a, b) => rows.indexOf(a) - rows.indexOf(b));
       const links = faulty.map((row) => {
         const focus = (e) => { e.preventDefault(); row.input.focus(); };
-        const text = fill(t.field_error, { label: shorten(row.field.label), message: row.error.textContent });
+        const text = fill(t.field_error, { label: row.field.summaryLabel || shorten(row.field.label), message: row.error.textContent });
         return h("li", {}, h("a", { href: `#${row.input.id}`, onclick: focus }, text));
       });
       const items = [...general, ...links];
@@ -457,6 +548,18 @@
     }
   }
 
+  /** The rows' elements, those of one `section` in a fieldset with it as legend. */
+  function sections(rows) {
+    const out = [];
+    for (const row of rows) {
+      const last = out[out.length - 1];
+      if (!row.field.section) out.push(row.element);
+      else if (last && last.section === row.field.section) last.element.append(row.element);
+      else out.push({ section: row.field.section, element: h("fieldset", {}, h("legend", {}, row.field.section), row.element) });
+    }
+    return out.map((item) => item.element || item);
+  }
+
   function renderUnavailable(box, language, t, fallback) {
     put(box, h("p", { role: "status" }, t.unavailable, " ", fallback ? h("a", { href: fallback }, t.unavailable_link) : null));
   }
@@ -464,9 +567,17 @@
   /** Put the page's values into the fields, except boxes: ticking them is the person's act. */
   function prefill(rows, values) {
     for (const row of rows) {
-      const value = values[row.name];
+      const value = values[row.field.prefillAs || row.name];
       if (value === undefined || value === null || row.input.type === "checkbox") continue;
       row.input.value = String(value);
+    }
+  }
+
+  /** Put back what the person typed (and ticked) into the fields of a form drawn again. */
+  function restore(rows, values) {
+    for (const row of rows) {
+      if (row.input.type === "checkbox") row.input.checked = values[row.name] === true;
+      else if (values[row.name] !== undefined) row.input.value = values[row.name];
     }
   }
 
@@ -500,15 +611,15 @@
     box.setAttribute("aria-busy", "true");
     put(box, h("p", { role: "status" }, t.loading));
     try {
-      const form = target.event
-        ? await registrationForm(target.event, language, t)
-        : await orderForm(target.publication, language, t, host);
+      const form = target.group ? await groupForm(target.event, language, t)
+        : target.event ? await registrationForm(target.event, language, t)
+          : await orderForm(target.publication, language, t, host);
       renderForm(box, form, language, host, settings);
       notify(host, settings, "load", { event: target.event || null, publication: target.publication || null, title: form.title });
     } catch (error) {
       // the same form on the service's own page, which needs no script
       const fallback = target.event
-        ? `${BASE}/events/${encodeURIComponent(target.event)}/register?lang=${language}`
+        ? `${BASE}/events/${encodeURIComponent(target.event)}/${target.group ? "register-group" : "register"}?lang=${language}`
         : `${ordersUrlOf(host)}/publications/${encodeURIComponent(target.publication)}/order?lang=${language}`;
       renderUnavailable(box, language, t, fallback);
     } finally {
@@ -579,7 +690,9 @@
     const box = h("div", { class: "eupolnet", lang: language });
     root.replaceChildren(box);
     if (host.dataset.eupolnetEvents !== undefined) return renderEvents(box, host.dataset.eupolnetEvents, language, host, settings);
-    const target = host.dataset.eupolnetEvent ? { event: host.dataset.eupolnetEvent } : { publication: host.dataset.eupolnetPublication };
+    const target = host.dataset.eupolnetEvent
+      ? { event: host.dataset.eupolnetEvent, group: host.dataset.mode === "group" }
+      : { publication: host.dataset.eupolnetPublication };
     if (host.dataset.mode === "button") {
       const text = host.dataset.buttonText || (target.event ? t.register : t.order);
       box.classList.add("launcher");

@@ -295,7 +295,9 @@ def hot_statements(environ: dict[str, str], token: str) -> list[tuple[str, str, 
         "participants page": lambda: client.get(f"/staff/events/{BIG_EVENT}?page=25"),
         "staff events API": lambda: client.get("/api/v1/staff/events", headers=auth),
         "staff events page": lambda: client.get("/staff/events"),
-        "past events": lambda: client.get("/api/v1/events?past=true&page=50"),
+        # the first page, which people open: on the last one nearly every event is before it, and
+        # PostgreSQL rightly reads the small table whole (its time is measured below)
+        "past events": lambda: client.get("/api/v1/events?past=true"),
     }
     for what, call in calls.items():
         doing["what"] = what

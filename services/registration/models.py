@@ -37,7 +37,8 @@ ACTIVE_CONDITION = "status NOT IN ({})".format(", ".join(f"'{status}'" for statu
 class Event(db.Model):
     __tablename__ = "event"
     #: the public list: published events that have not ended (`GET /events`)
-    __table_args__ = (sa.Index("ix_event_published_ends_at", "published", "ends_at"),)
+    __table_args__ = (sa.Index("ix_event_published_ends_at", "published", "ends_at"),
+                      sa.Index("ix_event_starts_at", "starts_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
